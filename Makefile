@@ -1,0 +1,63 @@
+# Backprop from the Ground Up: the two commands are `make lab` and `make test`.
+#
+# Everything is installed into ./.venv from the exact pins in constraints.txt.
+# A stamp file per extra records that the install is done; it is rebuilt only
+# when constraints.txt or pyproject.toml is newer, so a second `make lab` starts
+# in seconds.
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+PIP      := $(PY) -m pip --disable-pip-version-check
+LOCK     := constraints.txt
+NOTEBOOK ?= notebooks/00_start_here.ipynb
+PORT     ?= 8888
+# Torch (~900 MB) is installed for the cross-checks on CI, or when asked: make test TORCH=1
+TORCH    ?= $(if $(filter true 1,$(CI)),1,)
+
+.PHONY: lab test notebooks bench assignments clean venv help
+
+help:
+	@echo "make lab          set up .venv, then open JupyterLab on the series"
+	@echo "make test         set up .venv, then run every test (unit, nbval, browser, nbgrader)"
+	@echo "make notebooks    re-execute and normalize every notebook in order"
+	@echo "make bench        run the benchmarks and print their tables"
+	@echo "make assignments  build student versions with nbgrader (course/)"
+	@echo "make clean        remove .venv, caches and generated files"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip==$$(sed -n 's/^pip==//p' $(LOCK))"
+
+$(VENV)/.stamp-lab: $(VENV)/bin/python $(LOCK) pyproject.toml
+	$(PIP) install -q -c $(LOCK) -e ".[lab]"
+	touch $@
+
+$(VENV)/.stamp-test: $(VENV)/.stamp-lab $(LOCK) pyproject.toml
+	$(PIP) install -q -c $(LOCK) -e ".[lab,test,bench]"
+	touch $@
+
+$(VENV)/.stamp-torch: $(VENV)/.stamp-test $(LOCK)
+	$(PIP) install -q -c $(LOCK) -e ".[torch]"
+	touch $@
+
+venv: $(VENV)/.stamp-lab
+
+lab: $(VENV)/.stamp-lab
+	$(VENV)/bin/jupyter lab $(NOTEBOOK) --port=$(PORT) $(LAB_ARGS)
+
+test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
+	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+
+notebooks: $(VENV)/.stamp-test
+	$(PY) tools/run_notebooks.py notebooks
+
+bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+assignments: $(VENV)/.stamp-test
+	$(PY) tools/assignments.py build $(if $(FORCE),--force)
+
+clean:
+	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
