@@ -1,0 +1,275 @@
+r"""Checking gradients: finite differences, relative error, and a verdict.
+
+The centered difference estimates one partial derivative from two evaluations,
+
+.. math::
+
+    \frac{\partial f}{\partial x_i} \approx \frac{f(x + h e_i) - f(x - h e_i)}{2h},
+
+with error :math:`O(h^2)` (the one-sided difference has error :math:`O(h)`). Doing it
+for every entry costs **2 forward passes per entry**: :math:`2P` passes for a network
+with :math:`P` parameters, against about one forward plus one backward for backprop.
+That is why finite differences are a *check*, never the way to train.
+
+Rules that make the check trustworthy:
+
+* work in float64 (in float32 the rounding error of :math:`f` divided by :math:`h`
+  swamps the estimate), with :math:`h \approx 10^{-5}`;
+* compare with a *relative* error, so that the verdict does not depend on the scale;
+* check an array operation against a *random* upstream gradient :math:`G` by
+  differentiating :math:`f(x) = \sum \text{layer}(x) \odot G`: an all-ones :math:`G`
+  could hide a transposed or mis-summed gradient;
+* ReLU has a kink at 0: if an input is within :math:`h` of 0 the estimate straddles
+  it and the error is large even for a correct gradient ("acceptable near kinks").
+
+The threshold ladder for the relative error (:func:`verdict`):
+
+=================  ===========================
+rel error          verdict
+=================  ===========================
+> 1e-2             "wrong"
+1e-4 .. 1e-2       "suspicious"
+1e-7 .. 1e-4       "acceptable near kinks"
+< 1e-7             "good"
+=================  ===========================
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Tuple, Union
+
+import numpy as np
+
+from ._validate import as_float_array, check_positive_float, shape_str
+from .layers import Module, Parameter
+from .losses import Loss
+
+__all__ = ["numerical_gradient", "CallCounter", "rel_error", "verdict", "check_layer",
+           "check_model", "GradCheckReport", "compare"]
+
+
+class CallCounter:
+    """Wrap ``f`` and count its calls: ``g = CallCounter(f); g(x); g.calls == 1``."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        if not callable(f):
+            raise TypeError(f"CallCounter expects a function, got {type(f).__name__}")
+        self.f = f
+        self.calls = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.f(*args, **kwargs)
+
+
+def numerical_gradient(f: Callable[[np.ndarray], float], x: Any, h: float = 1e-5,
+                       return_count: bool = False
+                       ) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
+    r"""Centered finite-difference gradient of the scalar function ``f`` at ``x``.
+
+    ``x`` is perturbed **in place**, one entry at a time, and restored exactly; so
+    ``x`` may be a parameter array that ``f`` reads (``f = lambda _: loss(net)``).
+    It must be a float64 ndarray (a list or an integer array is first copied to
+    float64). Returns the gradient (shape of ``x``), or ``(gradient, n_forward)`` with
+    ``return_count=True``, where ``n_forward = 2 * x.size`` is the number of calls to ``f``.
+    """
+    who = "numerical_gradient"
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function of x returning a number, got {type(f).__name__}")
+    h = check_positive_float(h, "h", who)
+    if isinstance(x, np.ndarray):
+        if x.dtype != np.float64:
+            raise TypeError(f"{who} needs x in float64 (rounding in {x.dtype} ruins finite differences); "
+                            f"got {x.dtype}: use x.astype(np.float64)")
+        if not x.flags.writeable:
+            raise ValueError(f"{who}: x must be writeable (it is perturbed in place)")
+    else:
+        x = as_float_array(x, "x", who).astype(np.float64)
+    counter = CallCounter(f)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        f_plus = counter(x)
+        x[idx] = old - h
+        f_minus = counter(x)
+        x[idx] = old
+        try:
+            grad[idx] = (float(f_plus) - float(f_minus)) / (2 * h)
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: f must return a single number, got {type(f_plus).__name__}") from None
+    return (grad, counter.calls) if return_count else grad
+
+
+def rel_error(a: Any, b: Any, floor: float = 1e-12, elementwise: bool = False) -> float:
+    r"""Relative error between two gradients of the same shape.
+
+    Default (whole array): :math:`\dfrac{\|a - b\|}{\max(\|a\| + \|b\|,\ \text{floor})}`.
+    With ``elementwise=True``, the classic per-entry form
+    :math:`\max_i \dfrac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ \text{floor})}`, which is
+    stricter: an entry whose true value is almost 0 gets a large relative error from
+    rounding alone. The floor avoids 0/0 when both are zero (the error is then 0).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"rel_error: shapes differ: {shape_str(a.shape)} vs {shape_str(b.shape)}")
+    floor = check_positive_float(floor, "floor", "rel_error")
+    if elementwise:
+        if a.size == 0:
+            return 0.0
+        return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
+
+
+def verdict(rel: float) -> str:
+    """The threshold ladder: "wrong" (> 1e-2), "suspicious" (> 1e-4),
+    "acceptable near kinks" (>= 1e-7), "good" (< 1e-7). NaN is "wrong"."""
+    rel = float(rel)
+    if math.isnan(rel) or rel > 1e-2:
+        return "wrong"
+    if rel > 1e-4:
+        return "suspicious"
+    if rel >= 1e-7:
+        return "acceptable near kinks"
+    return "good"
+
+
+@dataclass
+class GradCheckReport:
+    """Relative error per checked array (``errors``), the forward passes used, and verdicts.
+
+    ``ok`` is True when every error is below ``tol`` (default 1e-7, "good").
+    """
+
+    errors: Dict[str, float]
+    n_forward: int
+    tol: float = 1e-7
+    analytic: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    numerical: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def worst(self) -> float:
+        return max(self.errors.values()) if self.errors else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(e < self.tol for e in self.errors.values())
+
+    @property
+    def verdict(self) -> str:
+        return verdict(self.worst)
+
+    def __str__(self) -> str:
+        width = max([len(k) for k in self.errors] + [4])
+        lines = [f"{k:<{width}}  rel error {e:.2e}  {verdict(e)}" for k, e in self.errors.items()]
+        lines.append(f"({self.n_forward} forward passes for the finite differences)")
+        return "\n".join(lines)
+
+
+def _check_float64(module: Module, who: str) -> None:
+    for name, p in module.named_parameters():
+        if p.dtype != np.float64:
+            raise TypeError(f"{who} needs float64 parameters; {name} is {p.dtype} "
+                            f"(build the layer with dtype=np.float64 or call .astype(np.float64))")
+
+
+def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: float = 1e-7) -> GradCheckReport:
+    r"""Check a layer's input and parameter gradients against finite differences.
+
+    Draws a random upstream gradient :math:`G` (shape of the output, from ``seed``)
+    and differentiates :math:`f(x, \theta) = \sum \text{layer}(x) \odot G`, whose
+    gradients are exactly what ``layer.backward(G)`` returns (for ``x``) and adds into
+    ``p.grad``. Entries: ``"x"`` and each parameter by name. The layer's gradients
+    are overwritten.
+    """
+    who = "check_layer"
+    if not isinstance(layer, Module):
+        raise TypeError(f"{who} expects a Module, got {type(layer).__name__}")
+    x = as_float_array(x, "x", who)
+    if x.dtype != np.float64:
+        raise TypeError(f"{who} needs x in float64, got {x.dtype}")
+    x = x.copy()
+    _check_float64(layer, who)
+    out = layer.forward(x)
+    G = np.random.default_rng(seed).standard_normal(out.shape)
+
+    layer.zero_grad()
+    layer.forward(x)
+    analytic = {"x": layer.backward(G)}
+    named = layer.named_parameters()
+    analytic.update({name: p.grad.copy() for name, p in named})
+
+    def f(_: np.ndarray) -> float:
+        return float(np.sum(layer._forward(x) * G))
+
+    numerical, n_forward = {}, 0
+    for name, arr in [("x", x)] + [(name, p.data) for name, p in named]:
+        numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
+        n_forward += n
+    layer._forward(x)          # leave the cache consistent with the unperturbed input
+    errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
+    return GradCheckReport(errors, n_forward, tol, analytic, numerical)
+
+
+def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
+                tol: float = 1e-7) -> GradCheckReport:
+    """Check every parameter gradient (and ``"X"``) of ``loss_fn(net(X), y)`` by finite differences.
+
+    Costs 2 forward passes per parameter entry and per entry of X. The network's
+    gradients are overwritten with this batch's gradients.
+    """
+    who = "check_model"
+    if not isinstance(net, Module):
+        raise TypeError(f"{who} expects a Module, got {type(net).__name__}")
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"{who} expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
+    X = as_float_array(X, "X", who)
+    if X.dtype != np.float64:
+        raise TypeError(f"{who} needs X in float64, got {X.dtype}")
+    X = X.copy()
+    _check_float64(net, who)
+    net.zero_grad()
+    loss_fn.forward(net.forward(X), y)
+    analytic = {"X": net.backward(loss_fn.backward())}
+    named = net.named_parameters()
+    analytic.update({name: p.grad.copy() for name, p in named})
+
+    def f(_: np.ndarray) -> float:
+        return loss_fn.forward(net._forward(X), y)
+
+    numerical, n_forward = {}, 0
+    for name, arr in [("X", X)] + [(name, p.data) for name, p in named]:
+        numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
+        n_forward += n
+    loss_fn.forward(net._forward(X), y)
+    errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
+    return GradCheckReport(errors, n_forward, tol, analytic, numerical)
+
+
+def _to_numpy(v: Any) -> np.ndarray:
+    if hasattr(v, "detach") and hasattr(v, "cpu"):      # a torch tensor, without importing torch
+        v = v.detach().cpu().numpy()
+    elif isinstance(v, Parameter):
+        v = v.data
+    return np.asarray(v)
+
+
+def compare(name: str, ours: Any, reference: Any, rtol: float = 1e-7, atol: float = 1e-10) -> bool:
+    """Print ``name | exact: ... | close: ... | max difference: ...``; return ``close``.
+
+    ``exact``: every entry equal. ``close``: ``np.allclose(ours, reference, rtol, atol)``.
+    ``reference`` may be a numpy array, a number or a torch tensor. A shape mismatch is
+    reported (and returns False) rather than raised, since it answers the question.
+    """
+    a, b = _to_numpy(ours), _to_numpy(reference)
+    if a.shape != b.shape:
+        print(f"{name:<15s} | shape mismatch: ours {shape_str(a.shape)}, reference {shape_str(b.shape)}")
+        return False
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    exact = bool(np.array_equal(a64, b64))
+    close = bool(np.allclose(a64, b64, rtol=rtol, atol=atol))
+    maxdiff = float(np.max(np.abs(a64 - b64))) if a.size else 0.0
+    print(f"{name:<15s} | exact: {str(exact):5s} | close: {str(close):5s} | max difference: {maxdiff:.2e}")
+    return close

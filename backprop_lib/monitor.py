@@ -1,0 +1,98 @@
+r"""Per-layer health of a network: activation statistics and gradient norms.
+
+:func:`record_pass` runs one forward and one backward pass layer by layer and, for
+every module in ``net.layers``, records how its output is distributed and how large
+the gradient flowing back into that output is. This is the measurement behind the
+vanishing/exploding-gradient lesson: with a bad initialization ``out_std`` shrinks
+(or grows) geometrically with depth, and so does ``grad_out_norm``.
+
+Fields of :class:`LayerRecord` (``H`` is the layer's output, ``||.||`` the Euclidean
+(Frobenius) norm over all entries):
+
+* ``index``, ``name``: position in ``net.layers`` and ``repr`` of the layer
+* ``out_mean``, ``out_std``: mean and standard deviation of all entries of ``H``
+* ``frac_zero``: fraction of entries of ``H`` exactly equal to 0 (dead ReLUs)
+* ``grad_out_norm``: :math:`\|\partial L/\partial H\|`
+* ``param_grad_norm``, ``param_norm``: :math:`\|\bar\theta\|` and :math:`\|\theta\|`
+  over all the layer's parameters together, or ``None`` for a layer without any.
+
+Values may be ``inf`` or ``nan`` when the network has blown up; that is the point
+of looking, so no error is raised for them. If the network's output is not finite,
+the loss and all gradient norms are reported as ``nan`` and no backward pass is run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple
+
+import numpy as np
+
+from ._validate import as_float_array
+from .layers import Module
+from .losses import Loss
+
+__all__ = ["LayerRecord", "record_pass"]
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """Statistics of one layer during one forward/backward pass (see module docstring)."""
+
+    index: int
+    name: str
+    out_mean: float
+    out_std: float
+    frac_zero: float
+    grad_out_norm: float
+    param_grad_norm: Optional[float]
+    param_norm: Optional[float]
+
+
+def _norm(arrays: List[np.ndarray]) -> float:
+    return float(np.sqrt(sum(float(np.vdot(a, a)) for a in arrays)))
+
+
+def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> Tuple[float, List[LayerRecord]]:
+    """Forward + backward through ``net.layers``; returns ``(loss, records)``.
+
+    Gradients are zeroed first, so after the call ``p.grad`` holds exactly this
+    batch's gradients (as after ``zero_grad(); forward; backward``). One record per
+    module in ``net.layers``, in order.
+    """
+    layers = getattr(net, "layers", None)
+    if not isinstance(net, Module) or layers is None:
+        raise TypeError(f"record_pass expects a Sequential-like network with .layers, got {type(net).__name__}")
+    if not isinstance(loss_fn, Loss):
+        raise TypeError(f"record_pass expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
+    x = as_float_array(X, "X", "record_pass", ndim=2)
+    net.zero_grad()
+    stats = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, layer in enumerate(layers):
+            try:
+                x = layer._forward(x)
+            except ValueError as exc:
+                raise ValueError(f"layer {i} of {type(net).__name__}: {exc}") from None
+            n = x.size
+            stats.append((float(x.mean()) if n else 0.0, float(x.std()) if n else 0.0,
+                          float(np.count_nonzero(x == 0) / n) if n else 0.0))
+        grad_norms = [float("nan")] * len(layers)
+        finite = bool(np.isfinite(x).all())
+        if finite:
+            loss = loss_fn.forward(x, y)
+            dout = loss_fn.backward()
+            for i in range(len(layers) - 1, -1, -1):
+                grad_norms[i] = float(np.linalg.norm(dout))
+                dout = layers[i]._backward(dout, True)
+        else:                    # the output overflowed: no loss, no gradients (reported as nan)
+            loss = float("nan")
+        records = []
+        for i, layer in enumerate(layers):
+            params = layer.parameters()
+            records.append(LayerRecord(
+                index=i, name=layer._who(), out_mean=stats[i][0], out_std=stats[i][1],
+                frac_zero=stats[i][2], grad_out_norm=grad_norms[i],
+                param_grad_norm=(_norm([p.grad for p in params]) if finite else float("nan"))
+                if params else None,
+                param_norm=_norm([p.data for p in params]) if params else None))
+    return loss, records

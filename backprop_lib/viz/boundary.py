@@ -1,0 +1,68 @@
+"""Decision boundary of a classifier on 2-D data, drawn as a coloured background.
+
+Each grid cell gets the colour of its predicted class (Okabe-Ito palette), faded toward
+white where the network is unsure, so the boundary is where colours meet and fade.
+The data points are drawn on top with the same colours and a black edge.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+
+from backprop_lib.viz.colors import OKABE_ITO
+from backprop_lib.viz.render import animated
+
+
+def grid_for(X: np.ndarray, resolution: int = 80, margin: float = 0.5) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Points of a ``resolution x resolution`` grid covering ``X`` (plus a margin) and its extent."""
+    x0, y0 = X.min(axis=0) - margin
+    x1, y1 = X.max(axis=0) + margin
+    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()]), (float(x0), float(x1), float(y0), float(y1))
+
+
+def class_colors(n_classes: int) -> np.ndarray:
+    """``(n_classes, 3)`` RGB colours, one per class."""
+    return np.array([to_rgb(OKABE_ITO[c % len(OKABE_ITO)]) for c in range(n_classes)])
+
+
+def probability_image(probs: np.ndarray, resolution: int) -> np.ndarray:
+    """RGB image: colour of the most likely class, faded to white as confidence drops."""
+    n_classes = probs.shape[1]
+    colors = class_colors(n_classes)
+    best = probs.argmax(axis=1)
+    confidence = probs.max(axis=1)
+    # confidence 1/C (a coin toss) -> white; 1 -> a light tint of the class colour
+    strength = np.clip((confidence - 1 / n_classes) / (1 - 1 / n_classes), 0, 1)[:, None] * 0.55
+    rgb = 1 - strength * (1 - colors[best])
+    return rgb.reshape(resolution, resolution, 3)
+
+
+class BoundaryPainter:
+    """Background image + scatter of the data on ``ax``; :meth:`update` takes class probabilities."""
+
+    def __init__(self, ax, X: np.ndarray, y: np.ndarray, resolution: int = 80) -> None:
+        self.ax, self.resolution = ax, resolution
+        self.grid, extent = grid_for(X, resolution)
+        n_classes = int(y.max()) + 1
+        self.image = ax.imshow(np.ones((resolution, resolution, 3)), origin="lower", extent=extent,
+                               aspect="auto", interpolation="bilinear")
+        colors = class_colors(n_classes)
+        self.points = ax.scatter(X[:, 0], X[:, 1], c=colors[y], s=14, edgecolors="black",
+                                 linewidths=0.5)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        handles = [Line2D([], [], ls="", marker="o", mfc=colors[c], mec="black", label=f"class {c}")
+                   for c in range(n_classes)]
+        legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+        self.dynamic = animated(self.image, self.points, legend)  # drawn in this order
+
+    def update(self, predict_proba: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Recolour the background from ``predict_proba(grid) -> (G, C)`` probabilities."""
+        self.image.set_data(probability_image(predict_proba(self.grid), self.resolution))

@@ -1,0 +1,216 @@
+"""Draw a computation graph (a scalar ``Value`` expression) with matplotlib.
+
+Nodes are boxes laid out left to right by :func:`backprop_lib.graph_layout.layered_layout`;
+edges are arrows in the forward direction (input -> user). Each box shows up to four
+lines: a title (label and/or operation), ``data``, ``grad``, and, where several gradient
+contributions meet (a fork), how they add up.
+
+:func:`draw_graph` gives a finished Figure in one call (a Graphviz-free ``draw_dot``);
+:class:`GraphPainter` keeps the artists so a widget can restyle them step by step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+
+from backprop_lib.graph_layout import GraphLayout, layered_layout
+from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT, MUTED
+from backprop_lib.viz.render import animated, new_figure
+
+State = Literal["pending", "forward", "backward"]
+
+#: Fraction of a layer's width / a row's height taken by a box.
+BOX_WIDTH = 0.78
+BOX_HEIGHT = 0.84
+#: Largest box in pixels (width, height).
+MAX_BOX_PX = (130, 78)
+
+_FACE = {"pending": "white", "forward": "#DCEBF5", "backward": "#F8E0CF"}
+_EDGE = {"pending": MUTED, "forward": FORWARD, "backward": BACKWARD}
+
+
+@dataclass
+class NodeStyle:
+    """What one box shows."""
+
+    title: str
+    data: str = ""
+    grad: str = ""
+    fork: str = ""              # e.g. "= 0.5 + 1.2" when gradients add up at a fork
+    state: State = "pending"
+    current: bool = False
+
+
+@dataclass
+class EdgeStyle:
+    """How one edge looks; ``label`` is written at its middle (e.g. ``"0.42×1.0"``)."""
+
+    label: str = ""
+    state: State = "pending"
+    current: bool = False
+
+
+def node_title(node: Any) -> str:
+    """Short title of a node: ``label (op)``, the label, the op, or a constant's value."""
+    label, op = getattr(node, "label", "") or "", getattr(node, "_op", "") or ""
+    if label and op:
+        return f"{label} ({op})"
+    if label or op:
+        return label or op
+    return f"{node.data:.4g}"
+
+
+def fmt(x: float, digits: int = 4) -> str:
+    """A number in at most ``digits`` significant digits (``-0.0`` shown as ``0``)."""
+    return f"{x:.{digits}g}" if x != 0 else "0"
+
+
+class GraphPainter:
+    """Boxes and arrows for a :class:`~backprop_lib.graph_layout.GraphLayout` on ``fig``.
+
+    All node and edge artists are *dynamic* (redrawn on each update), the legend and the
+    frame are the cached background.
+    """
+
+    def __init__(self, fig: Figure, layout: GraphLayout, *, legend: bool = True,
+                 caption_lines: int = 2) -> None:
+        self.fig = fig
+        self.layout = layout
+        n_layers = max(layout.n_layers, 1)
+        rows = max(layout.max_layer_size, 1)
+        bottom = 0.04 + 0.045 * caption_lines
+        self.ax = ax = fig.add_axes((0.01, bottom, 0.98, 0.9 - bottom))
+        ax.set_axis_off()
+        ax.set_xlim(-0.5, n_layers - 0.5)
+        ax.set_ylim(-rows / 2, rows / 2)
+
+        ax_w_px = fig.get_figwidth() * fig.dpi * 0.98
+        ax_h_px = fig.get_figheight() * fig.dpi * (0.9 - bottom)
+        # boxes fill their cell, but never grow beyond MAX_BOX_PX (small graphs stay compact)
+        self.box_w = min(BOX_WIDTH, MAX_BOX_PX[0] * n_layers / ax_w_px)
+        self.box_h = min(BOX_HEIGHT, MAX_BOX_PX[1] * rows / ax_h_px)
+        box_px_w = self.box_w * ax_w_px / n_layers
+        box_px_h = self.box_h * ax_h_px / rows
+        # about 12 characters across a box and 3.5 lines down it (1 pt = dpi/72 px; a
+        # monospace character is 0.6 em wide). When 12 characters would need a font below
+        # 6.5 pt, boxes switch to *compact* text ("d 0.5" for "data 0.5", 9 characters).
+        px_per_pt = fig.dpi / 72
+        lines_fit = box_px_h / (3.5 * 1.2 * px_per_pt)
+        self.compact = min(box_px_w / (12 * 0.6 * px_per_pt), lines_fit) < 6.5
+        chars = 9.5 if self.compact else 12.5
+        size = min(box_px_w / (chars * 0.6 * px_per_pt), lines_fit, 11.0)
+        self.fontsize = max(size, 5.5)
+        # room between two columns of boxes for the "local×upstream" edge labels; when it
+        # is too narrow only the labels of the current step are shown (on top of the boxes)
+        gap_px = (1 - self.box_w) * ax_w_px / n_layers
+        self.all_edge_labels = gap_px >= 9 * 0.6 * px_per_pt * self.fontsize * 0.75
+
+        self.boxes: list[FancyBboxPatch] = []
+        self.texts = []
+        for i in range(len(layout.nodes)):
+            x, y = layout.x[i], layout.y[i]
+            box = FancyBboxPatch((x - self.box_w / 2, y - self.box_h / 2), self.box_w, self.box_h,
+                                 boxstyle="square,pad=0", linewidth=1.0)
+            ax.add_patch(box)
+            text = ax.text(x, y, "", ha="center", va="center", fontsize=self.fontsize,
+                           family="DejaVu Sans Mono", linespacing=1.1)
+            self.boxes.append(box)
+            self.texts.append(text)
+
+        self.arrows: list[FancyArrowPatch] = []
+        self.edge_labels = []
+        pair_count: dict[tuple[int, int], int] = {}
+        for e in layout.edges:
+            pair_count[(e.child, e.parent)] = pair_count.get((e.child, e.parent), 0) + 1
+        seen: dict[tuple[int, int], int] = {}
+        for e in layout.edges:
+            k = seen.get((e.child, e.parent), 0)
+            seen[(e.child, e.parent)] = k + 1
+            repeat = pair_count[(e.child, e.parent)]
+            rad = 0.0 if repeat == 1 else (k - (repeat - 1) / 2) * 0.5
+            start = (layout.x[e.child] + self.box_w / 2, layout.y[e.child])
+            end = (layout.x[e.parent] - self.box_w / 2, layout.y[e.parent])
+            arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8,
+                                    connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0,
+                                    linewidth=1.0, zorder=1)
+            ax.add_patch(arrow)
+            # label a bit toward the child (where the gradient arrives), spread for repeats
+            t = 0.45
+            lx = start[0] + t * (end[0] - start[0])
+            ly = start[1] + t * (end[1] - start[1]) + (k - (repeat - 1) / 2) * 0.3
+            label = ax.text(lx, ly, "", ha="center", va="center", fontsize=self.fontsize * 0.75,
+                            zorder=3, family="DejaVu Sans Mono", bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                                            "ec": "none", "alpha": 0.85})
+            self.arrows.append(arrow)
+            self.edge_labels.append(label)
+
+        self.title = ax.set_title("", fontsize=11, loc="left")
+        self.caption = fig.text(0.015, bottom - 0.02, "", ha="left", va="top", fontsize=9.5)
+        if legend:
+            handles = [
+                Patch(fc=_FACE["pending"], ec=MUTED,
+                      label="not computed yet" + ("  (d = data, g = grad)" if self.compact else "")),
+                Patch(fc=_FACE["forward"], ec=FORWARD, label="value known (forward)"),
+                Patch(fc=_FACE["backward"], ec=BACKWARD, label="gradient final (backward)"),
+                Patch(fc="white", ec=HIGHLIGHT, lw=2.5, label="this step"),
+            ]
+            fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False,
+                       bbox_to_anchor=(0.995, 0.995))
+        self.dynamic = animated(*self.arrows, *self.boxes, *self.texts, *self.edge_labels,
+                                self.title, self.caption)
+
+    def update(self, nodes: list[NodeStyle], edges: list[EdgeStyle], *, title: str = "",
+               caption: str = "") -> None:
+        """Restyle every box and edge."""
+        for style, box, text in zip(nodes, self.boxes, self.texts):
+            lines = [style.title, style.data, style.grad]
+            if style.fork:
+                lines.append(style.fork)
+            text.set_text("\n".join(line for line in lines if line))
+            box.set_facecolor(_FACE[style.state])
+            box.set_edgecolor(HIGHLIGHT if style.current else _EDGE[style.state])
+            box.set_linewidth(2.8 if style.current else 1.0)
+        for style, arrow, label in zip(edges, self.arrows, self.edge_labels):
+            arrow.set_color(HIGHLIGHT if style.current else _EDGE[style.state])
+            arrow.set_linewidth(2.4 if style.current else (1.3 if style.state != "pending" else 0.8))
+            label.set_text(style.label)
+            label.set_visible(bool(style.label) and (style.current or self.all_edge_labels))
+            label.set_zorder(4 if style.current else 3)
+            label.set_fontweight("bold" if style.current else "normal")
+            label.set_color(BACKWARD if style.state == "backward" else "black")
+        self.title.set_text(title)
+        self.caption.set_text(caption)
+
+
+def static_styles(layout: GraphLayout, *, show_grad: bool = True) -> tuple[list[NodeStyle], list[EdgeStyle]]:
+    """Styles showing every node's current ``.data`` (and ``.grad``), for a finished graph."""
+    nodes = [
+        NodeStyle(title=node_title(n), data=f"data {fmt(n.data)}",
+                  grad=f"grad {fmt(n.grad)}" if show_grad else "",
+                  state="backward" if show_grad else "forward")
+        for n in layout.nodes
+    ]
+    edges = [EdgeStyle(state="backward" if show_grad else "forward") for _ in layout.edges]
+    return nodes, edges
+
+
+def draw_graph(root: Any, *, show_grad: bool = True, width_px: int = 960,
+               height_px: int = 480) -> Figure:
+    """A Figure of the graph ending at ``root``, showing each node's data (and grad).
+
+    >>> from backprop_lib.scalar import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"
+    >>> fig = draw_graph(c)          # displays as a PNG in a notebook
+    """
+    fig = new_figure(width_px, height_px, static=True)
+    layout = layered_layout(root)
+    painter = GraphPainter(fig, layout, legend=False, caption_lines=0)
+    nodes, edges = static_styles(layout, show_grad=show_grad)
+    painter.update(nodes, edges)
+    for artist in painter.dynamic:
+        artist.set_animated(False)
+    return fig

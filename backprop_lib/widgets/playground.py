@@ -1,0 +1,268 @@
+"""Training playground: pick a data set and a network, press Train, watch it learn.
+
+The picture has three panels: the decision boundary with the data, the loss curve, and
+the gradient norm of each layer's weights (a quick health check: bars near zero mean
+the layer has stopped learning, huge bars mean trouble).
+
+Training runs as an asyncio task in short chunks (a few tens of milliseconds of steps,
+then a redraw, then a pause that lets the kernel answer the page), so neither the
+kernel nor the page freezes, and Pause takes effect at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, NullLocator
+
+from backprop_lib.datasets import load
+from backprop_lib.losses import SoftmaxCrossEntropy, softmax
+from backprop_lib.monitor import record_pass
+from backprop_lib.training import Trainer, accuracy
+from backprop_lib.viz.boundary import BoundaryPainter
+from backprop_lib.viz.colors import SEQUENTIAL
+from backprop_lib.viz.render import animated
+from backprop_lib.widgets._nets import (ACTIVATIONS, OPTIMIZERS, build_mlp, linear_layers,
+                                        make_optimizer, parse_sizes)
+from backprop_lib.widgets.base import WidgetView
+from matplotlib import colormaps
+
+DATASETS = ("moons", "circles", "spirals", "xor")
+MAX_LAYERS = 7  # bars in the gradient strip (6 hidden + output)
+
+
+class PlaygroundModel:
+    """A network, its data and its :class:`~backprop_lib.training.Trainer` (no widgets).
+
+    Args:
+        dataset: ``"moons"``, ``"circles"``, ``"spirals"`` or ``"xor"``.
+        hidden: hidden layer sizes, e.g. ``(16, 16)``.
+        activation: ``"tanh"``, ``"relu"`` or ``"sigmoid"``.
+        lr: learning rate.
+        optimizer: ``"sgd"``, ``"momentum"`` or ``"adam"``.
+        batch_size: mini-batch size (``None``: the whole data set every step).
+    """
+
+    def __init__(self, dataset: str = "moons", hidden: tuple[int, ...] = (16, 16),
+                 activation: str = "tanh", lr: float = 0.3, optimizer: str = "sgd",
+                 n: int = 200, batch_size: int | None = None, seed: int = 0) -> None:
+        if dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
+        self.dataset, self.hidden, self.activation = dataset, tuple(hidden), activation
+        self.lr, self.optimizer_name, self.seed = float(lr), optimizer, seed
+        self.X, self.y = load(dataset, n=n, seed=seed)
+        self.n_classes = int(self.y.max()) + 1
+        self.net = build_mlp((2, *self.hidden, self.n_classes), activation, "xavier", seed=seed)
+        self.loss_fn = SoftmaxCrossEntropy()
+        self.optimizer = make_optimizer(optimizer, self.net.parameters(), self.lr)
+        self.trainer = Trainer(self.net, self.loss_fn, self.optimizer, self.X, self.y,
+                               batch_size=batch_size, seed=seed)
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.step_count
+
+    @property
+    def history(self) -> list[float]:
+        return self.trainer.history
+
+    def train(self, n_steps: int) -> int:
+        """Exactly ``n_steps`` steps (a diverging loss raises FloatingPointError)."""
+        self.trainer.run(n_steps)
+        return n_steps
+
+    def train_for(self, seconds: float, max_steps: int) -> int:
+        """Steps until ``seconds`` have passed or ``max_steps`` are done; returns the count."""
+        deadline = time.perf_counter() + seconds
+        done = 0
+        while done < max_steps and (done == 0 or time.perf_counter() < deadline):
+            self.trainer.step()
+            done += 1
+        return done
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(N, C)`` of the current network."""
+        return softmax(self.net.forward(X), axis=1)
+
+    def accuracy(self) -> float:
+        return accuracy(self.net, self.X, self.y)
+
+    def grad_norms(self) -> list[float]:
+        """``||dL/dW||`` of each Linear layer on the whole data set, at the current weights."""
+        record_pass(self.net, self.X, self.y, self.loss_fn)
+        norms = [float(np.linalg.norm(layer.W.grad)) for layer in linear_layers(self.net)]
+        self.net.zero_grad()
+        return norms
+
+
+@dataclass
+class _Painter:
+    fig: Figure
+    boundary: BoundaryPainter
+    ax_loss: object
+    loss_line: object
+    bars: list
+    bar_labels: list
+    title: object
+    dynamic: list
+
+
+class TrainingPlayground(WidgetView):
+    """Data set, hidden sizes, activation, optimizer, learning rate; Train / Pause / Step.
+
+    State keys: ``dataset``, ``hidden`` (text like ``"16, 16"``), ``activation``,
+    ``optimizer``, ``lr``. Changing any of them starts a fresh network.
+    """
+
+    STATE_KEYS = ("dataset", "hidden", "activation", "optimizer", "lr")
+    WIDTH_PX = 1000
+    HEIGHT_PX = 360
+    #: Seconds of training per chunk; a chunk plus its redraw stays near 100 ms.
+    CHUNK_SECONDS = 0.04
+    #: Steps per press of Train (then training stops by itself).
+    RUN_STEPS = 1000
+    #: Steps per press of Step.
+    STEP_STEPS = 10
+
+    def __init__(self, dataset: str = "moons", hidden: str = "16, 16", activation: str = "tanh",
+                 optimizer: str = "sgd", lr: float = 0.3, *, n: int = 200, seed: int = 0) -> None:
+        super().__init__()
+        self._n, self._seed = n, seed
+        self.model = PlaygroundModel(dataset, parse_sizes(hidden), activation, lr, optimizer, n=n, seed=seed)
+        self.dataset_dropdown = W.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
+        self.hidden_text = W.Text(value=hidden, description="hidden", continuous_update=False,
+                                  placeholder="e.g. 16, 16", tooltip="hidden layer sizes, comma separated")
+        self.activation_dropdown = W.Dropdown(options=[("tanh", "tanh"), ("ReLU", "relu"), ("sigmoid", "sigmoid")],
+                                              value=activation, description="activation")
+        self.optimizer_dropdown = W.Dropdown(options=[("SGD", "sgd"), ("Momentum", "momentum"), ("Adam", "adam")],
+                                             value=optimizer, description="optimizer")
+        self.lr_slider = W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description="learning rate",
+                                          readout_format=".2g", style={"description_width": "initial"})
+        self.train_button = W.Button(description="▶ Train", button_style="primary",
+                                     tooltip=f"train {self.RUN_STEPS} steps in the background")
+        self.pause_button = W.Button(description="⏸ Pause", tooltip="stop training")
+        self.step_button = W.Button(description=f"Step ×{self.STEP_STEPS}", tooltip=f"train {self.STEP_STEPS} steps")
+        self.progress = W.IntProgress(value=0, min=0, max=self.RUN_STEPS, description="progress")
+        self.status = W.Label("")
+        for control in (self.dataset_dropdown, self.hidden_text, self.activation_dropdown,
+                        self.optimizer_dropdown, self.lr_slider):
+            self._on_change(control, lambda _value: self.rebuild())
+        self._on_click(self.train_button, self.train)
+        self._on_click(self.pause_button, self.pause)
+        self._on_click(self.step_button, self.step)
+        self._running = False
+        self.widget = self._build_root(
+            W.HBox([self.dataset_dropdown, self.hidden_text, self.activation_dropdown]),
+            W.HBox([self.optimizer_dropdown, self.lr_slider]),
+            W.HBox([self.train_button, self.pause_button, self.step_button, self.progress, self.status]),
+        )
+        self.refresh()
+
+    def _state_controls(self) -> dict[str, W.ValueWidget]:
+        return {"dataset": self.dataset_dropdown, "hidden": self.hidden_text,
+                "activation": self.activation_dropdown, "optimizer": self.optimizer_dropdown,
+                "lr": self.lr_slider}
+
+    # ------------------------------------------------------------------ actions
+    def rebuild(self) -> None:
+        """A fresh network from the current settings (stops training)."""
+        self.pause()
+        self.model = PlaygroundModel(self.dataset_dropdown.value, parse_sizes(self.hidden_text.value),
+                                     self.activation_dropdown.value, self.lr_slider.value,
+                                     self.optimizer_dropdown.value, n=self._n, seed=self._seed)
+        self.progress.value = 0
+        self._painter = None  # new data, new layers: new artists
+        self._fig.clear()
+        self.refresh()
+
+    def step(self) -> None:
+        """Train ``STEP_STEPS`` steps now and redraw."""
+        self.model.train(self.STEP_STEPS)
+        self.refresh()
+
+    def train(self) -> None:
+        """Start training in the background (``RUN_STEPS`` steps, in chunks)."""
+        if self._running:
+            return
+        self._running = True
+        self.progress.value = 0
+        try:
+            self._start_task(self._train_loop())
+        except RuntimeError:
+            self._running = False
+            raise
+
+    def pause(self) -> None:
+        """Stop background training after the current chunk."""
+        self._running = False
+
+    async def _train_loop(self) -> None:
+        done = 0
+        try:
+            while self._running and done < self.RUN_STEPS:
+                done += self.model.train_for(self.CHUNK_SECONDS, self.RUN_STEPS - done)
+                self.progress.value = done
+                self.refresh()
+                await asyncio.sleep(0.01)  # let the kernel handle clicks and redraws
+        finally:
+            self._running = False
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # ------------------------------------------------------------------ drawing
+    def _make_painter(self, fig: Figure) -> _Painter:
+        ax_b = fig.add_axes((0.01, 0.08, 0.33, 0.8))
+        ax_l = fig.add_axes((0.42, 0.16, 0.25, 0.68))
+        ax_g = fig.add_axes((0.76, 0.16, 0.22, 0.68))
+        boundary = BoundaryPainter(ax_b, self.model.X, self.model.y, resolution=60)
+        ax_b.set_title("decision boundary", fontsize=10)
+        ax_l.set_yscale("log")
+        ax_l.set_ylim(1e-3, 3)
+        ax_l.set_xlim(0, 500)
+        ax_l.set_xlabel("training step")
+        ax_l.set_title("loss (log scale)", fontsize=10)
+        ax_l.grid(alpha=0.3)
+        (loss_line,) = ax_l.plot([], [], color="black", lw=1.2)
+        n_layers = len(self.model.hidden) + 1
+        names = [f"W{k + 1}" for k in range(n_layers)]
+        colors = colormaps[SEQUENTIAL](np.linspace(0.1, 0.9, n_layers))
+        bars = ax_g.barh(np.arange(n_layers), np.full(n_layers, 1e-8), left=1e-8, color=colors)
+        ax_g.set_xscale("log")
+        ax_g.set_xlim(1e-8, 1e2)
+        ax_g.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
+        ax_g.xaxis.set_minor_locator(NullLocator())
+        ax_g.set_yticks(np.arange(n_layers), names)
+        ax_g.invert_yaxis()
+        ax_g.set_xlabel("‖∂L/∂W‖ (log scale)")
+        ax_g.set_title("gradient norm per layer", fontsize=10)
+        bar_labels = [ax_g.text(2e-8, k, "", va="center", fontsize=8) for k in range(n_layers)]
+        title = fig.text(0.42, 0.985, "", fontsize=11, va="top")
+        dynamic = boundary.dynamic + animated(loss_line, *bars, *bar_labels, title)
+        return _Painter(fig, boundary, ax_l, loss_line, list(bars), bar_labels, title, dynamic)
+
+    def _paint(self, p: _Painter) -> None:
+        m = self.model
+        p.boundary.update(m.predict_proba)
+        history = np.asarray(m.history, dtype=float)
+        right = p.ax_loss.get_xlim()[1]
+        if history.size > right:  # grow the x-axis by doubling (rarely: keeps the background cached)
+            while right < history.size:
+                right *= 2
+            p.ax_loss.set_xlim(0, right)
+            self._invalidate_background()
+        p.loss_line.set_data(np.arange(1, history.size + 1), np.clip(history, 1e-3, None))
+        for bar, label, norm in zip(p.bars, p.bar_labels, m.grad_norms()):
+            shown = min(max(norm, 1.1e-8), 1e2)
+            bar.set_width(shown - 1e-8)
+            label.set_text(f"{norm:.2g}")
+            label.set_x(min(shown * 1.5, 1.5))  # just right of the bar's end
+        loss = f"{history[-1]:.3f}" if history.size else "–"
+        text = f"step {m.steps} · loss {loss} · accuracy {m.accuracy():.0%}"
+        p.title.set_text(text)
+        self.status.value = text
