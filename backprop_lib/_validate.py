@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "FLOAT_DTYPES",
     "as_float_array",
+    "is_clean_float",
     "check_finite",
     "check_shape",
     "check_labels",
@@ -68,6 +69,11 @@ def check_finite(x: np.ndarray, name: str, who: str) -> None:
             f"{who}: {name} contains {int(bad.sum())} non-finite value(s) "
             f"(first: {kind} at index {first}); clean the data first"
         )
+
+
+def is_clean_float(x: Any) -> bool:
+    """True for a float32/float64 ndarray without NaN or infinity (the fast path: no copy, no message)."""
+    return isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES and bool(np.isfinite(x).all())
 
 
 def as_float_array(x: Any, name: str, who: str, ndim: Optional[int] = None,

@@ -41,7 +41,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._validate import (as_float_array, check_dtype, check_positive_int, check_shape,
-                        make_rng, shape_str)
+                        is_clean_float, make_rng, shape_str)
 from .init import InitSpec, init_weights
 
 __all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
@@ -123,7 +123,8 @@ class Module:
     # ---- the two passes -------------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
         """Output for input ``x`` (checked: float array without NaN; ints become float64)."""
-        x = as_float_array(x, "input", self._who())
+        if not is_clean_float(x):                  # names the module only when something is wrong
+            x = as_float_array(x, "input", self._who())
         return self._forward(x)
 
     __call__ = forward
@@ -135,12 +136,13 @@ class Module:
         gradient with respect to the input is not computed (``None`` is returned),
         which saves the first layer's ``dZ @ W.T`` when the input is data.
         """
-        who = f"{self._who()}.backward"
         if self._out_shape is None:
-            raise RuntimeError(f"{who} called before forward: run forward(x) first")
-        dout = as_float_array(dout, "dout", who)
-        check_shape(dout, self._out_shape, "dout", who,
-                    hint="dout is dL/d(output) and has the shape of the output")
+            raise RuntimeError(f"{self._who()}.backward called before forward: run forward(x) first")
+        if not (is_clean_float(dout) and dout.shape == self._out_shape):
+            who = f"{self._who()}.backward"
+            dout = as_float_array(dout, "dout", who)
+            check_shape(dout, self._out_shape, "dout", who,
+                        hint="dout is dL/d(output) and has the shape of the output")
         return self._backward(dout, bool(input_grad))
 
     def _forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract

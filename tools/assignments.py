@@ -22,7 +22,6 @@ alone (rerun with --force, i.e. `make assignments FORCE=1`) or nbgrader failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import linecache
 import math
 import numbers
 import os
 import signal
-import sys
 import sysconfig
 import threading
 import traceback
@@ -129,7 +129,10 @@ _CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
 _PACKAGE_DIR = os.path.dirname(_CHECKS_DIR)
 
 
+@functools.lru_cache(maxsize=1)
 def _library_dirs() -> tuple[str, ...]:
+    """Folders whose code is not the student's: this package, numpy, the standard library
+    and installed packages."""
     dirs = {_PACKAGE_DIR, os.path.dirname(np.__file__)}
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         try:
@@ -204,10 +207,6 @@ def _explain_exception(exc: BaseException, name: str) -> str:
     if hint:
         lines.append(f"hint: {hint}")
     return "\n".join(lines)
-
-
-def _is_not_implemented(exc: BaseException) -> bool:
-    return isinstance(exc, NotImplementedError)
 
 
 def _run_with_signal(fn, args, kwargs, limit):
@@ -310,7 +309,7 @@ def call_student(fn: Any, *args: Any, name: str | None = None,
     except ExerciseFailed:
         raise  # e.g. the student's code called require() or another checker
     except BaseException as exc:  # noqa: BLE001 - anything the student's code does
-        if _is_not_implemented(exc):
+        if isinstance(exc, NotImplementedError):
             raise ExerciseFailed(f"`{label}` is not written yet: {_STUB_HINT}.", any_input=True) from None
         if isinstance(exc, SystemExit):
             raise ExerciseFailed(f"`{label}` called exit() / sys.exit(): remove that call.") from None

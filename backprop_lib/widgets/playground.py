@@ -122,7 +122,7 @@ class TrainingPlayground(WidgetView):
     WIDTH_PX = 1000
     HEIGHT_PX = 360
     #: Seconds of training per chunk; a chunk plus its redraw stays near 100 ms.
-    CHUNK_SECONDS = 0.04
+    CHUNK_SECONDS = 0.03
     #: Steps per press of Train (then training stops by itself).
     RUN_STEPS = 1000
     #: Steps per press of Step.
