@@ -23,7 +23,7 @@ Mean squared error, for predictions and targets of the same shape with :math:`M`
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
 import numpy as np
 

@@ -16,7 +16,7 @@ written as in PyTorch so the two agree step for step:
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Tuple
 
 import numpy as np
 

@@ -29,7 +29,7 @@ __all__ = ["Trainer", "predict", "accuracy"]
 class Trainer:
     """Mini-batch (or full-batch) training of ``net`` on ``(X, y)``.
 
-    ``batch_size=None`` uses the whole data set every step. Otherwise each epoch visits
+    ``batch_size=None`` (or one >= N) uses the whole data set every step. Otherwise each epoch visits
     the rows in a fresh random order (from ``seed``), ``batch_size`` rows per step; the
     last batch of an epoch may be smaller.
 

@@ -124,11 +124,11 @@ def check_momentum_update(c):
                         beta * v_old - grad,
                 }
                 c.compare("velocity", velocity, v_ref, mistakes=v_mistakes)
-                c.compare("param", param, p_ref, mistakes={
+                step_ref = p_ref - p_old
+                c.compare("the change of param", param - p_old, step_ref, mistakes={
                     "param moved with the old velocity: update the velocity first, then "
-                    "param -= lr * velocity": p_old - lr * v_old,
+                    "param -= lr * velocity": -lr * v_old,
                     "param moved by the gradient alone, as plain SGD: use the velocity, "
-                    "param -= lr * velocity": p_old - lr * grad,
-                    "param moves uphill: it must be param -= lr * velocity (minus, not plus)":
-                        p_old + lr * v_ref,
+                    "param -= lr * velocity": -lr * grad,
+                    "param moves uphill: it must be param -= lr * velocity (minus, not plus)": -step_ref,
                 })

@@ -38,7 +38,7 @@ def check_linear_dW_loops(c):
             if _shape_of(dW) == (n_out, n_in) and n_in != n_out:
                 c.fail(f"`dW` has shape {(n_out, n_in)}, the transpose of W's shape {(n_in, n_out)}: "
                        "dW[i, j] belongs to W[i, j], which connects input i to output j.")
-            c.compare("dW", dW, expected, batch_size=N, mistakes={
+            c.compare("dW", dW, expected, mistakes={
                 "only the last example is counted: did you write `=` instead of `+=` inside the "
                 "loop over examples? Every example uses W[i, j], so their contributions add up":
                     np.outer(X[-1], dout[-1]),
@@ -69,24 +69,24 @@ def check_linear_backward(c):
             if N != n_out and _shape_of(db) == (N,):
                 c.fail(f"`db` has shape ({N},), one number per example: you summed over axis=1. "
                        f"The bias has shape ({n_out},): sum dout over the batch, axis=0.")
-            c.compare("db", db, db_ref, batch_size=N, mistakes={
+            c.compare("db", db, db_ref, mistakes={
                 "this is the mean over the batch, not the sum: b is used once per example and "
                 "gradients add at forks, so db = dout.sum(axis=0)": dout.mean(axis=0),
             })
 
+            no_mean = ("you divided by N: do not average here. dout already carries the 1/N of the "
+                       "loss; the layer only applies the chain rule")
+            dW_mistakes = {no_mean: dW_ref / N} if N > 1 else {}
             if n_in == n_out:
-                c.compare("dW", dW, dW_ref, batch_size=N, mistakes={
-                    "dW = dout.T @ X is the transpose of the answer: dW must have W's shape "
-                    "(n_in, n_out), so X.T (n_in, N) comes first: dW = X.T @ dout": dout.T @ X,
-                })
-            else:
-                c.compare("dW", dW, dW_ref, batch_size=N)
+                dW_mistakes["dW = dout.T @ X is the transpose of the answer: dW must have W's shape "
+                            "(n_in, n_out), so X.T (n_in, N) comes first: dW = X.T @ dout"] = dout.T @ X
+            c.compare("dW", dW, dW_ref, mistakes=dW_mistakes)
 
-            dX_mistakes = {}
+            dX_mistakes = {no_mean: dX_ref / N} if N > 1 else {}
             if n_in == n_out:
                 dX_mistakes["dX = dout @ W uses W without transposing it: dX[n, i] = sum over j of "
                             "dout[n, j] * W[i, j], which is dout @ W.T"] = dout @ W
-            c.compare("dX", dX, dX_ref, batch_size=N, mistakes=dX_mistakes)
+            c.compare("dX", dX, dX_ref, mistakes=dX_mistakes)
 
 
 # ------------------------------------------------------------------ Exercise 5.3

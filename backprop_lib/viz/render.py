@@ -8,7 +8,11 @@ widgets.
 from __future__ import annotations
 
 import io
+import math
+import struct
+import zlib
 
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -49,16 +53,96 @@ def png_bytes(fig: Figure, *, compress_level: int = 1) -> bytes:
     return buffer.getvalue()
 
 
+def canvas_pixels(fig: Figure) -> np.ndarray:
+    """The Agg canvas of ``fig`` as a writable ``(height, width, 4)`` RGBA array (no copy).
+
+    Row 0 is the top of the picture. Writing into the array changes the canvas.
+    """
+    return np.asarray(fig.canvas.buffer_rgba())
+
+
 def canvas_png(fig: Figure, *, compress_level: int = 1) -> bytes:
     """Encode what the Agg canvas of ``fig`` holds now (no new draw) as PNG bytes."""
-    from PIL import Image  # matplotlib depends on Pillow
+    return encode_png(canvas_pixels(fig), compress_level=compress_level)
 
-    canvas = fig.canvas
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buffer = io.BytesIO()
-    image.save(buffer, format="png", compress_level=compress_level)
-    return buffer.getvalue()
+
+def encode_png(pixels: np.ndarray, *, compress_level: int = 1) -> bytes:
+    """PNG bytes of an ``(height, width, 4)`` uint8 RGBA array.
+
+    A minimal encoder (the PNG format is a header, zlib-compressed rows, an end marker),
+    about twice as fast as Pillow's for widget pictures: Pillow tries a filter per row,
+    which costs more than it saves on flat-coloured plots. An opaque picture (the usual
+    case) is stored as RGB, a quarter less data.
+    """
+    height, width, _ = pixels.shape
+    opaque = bool((pixels[..., 3] == 255).all())
+    channels = pixels[..., :3] if opaque else pixels
+    rows = np.zeros((height, 1 + width * channels.shape[2]), dtype=np.uint8)  # filter byte 0: none
+    rows[:, 1:] = channels.reshape(height, -1)
+    color_type = 2 if opaque else 6  # truecolour, or truecolour with alpha
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        _png_chunk(b"IHDR", header),
+        _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), compress_level)),
+        _png_chunk(b"IEND", b""),
+    ])
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+#: A pixel rectangle ``(top, bottom, left, right)``: rows ``top:bottom``, columns ``left:right``.
+Rect = tuple[int, int, int, int]
+
+
+def artist_rect(artist: Artist, renderer, shape: tuple[int, ...]) -> Rect | None:
+    """The pixels that drawing ``artist`` may touch (None: it draws nothing).
+
+    The window extent, widened by the line width (an edge is centred on the outline) and a
+    pixel of antialiasing, and by a text's background box if it has one; clipped to the
+    canvas of ``shape`` (an array shape: height first).
+    """
+    if not artist.get_visible():
+        return None
+    boxes = [artist.get_window_extent(renderer)]
+    lw = artist.get_linewidth() if hasattr(artist, "get_linewidth") else 0.0
+    patch = getattr(artist, "get_bbox_patch", lambda: None)()
+    if patch is not None:
+        artist.update_bbox_position_size(renderer)
+        boxes.append(patch.get_window_extent(renderer))
+        lw = max(lw, patch.get_linewidth())
+    pad = 2 + math.ceil(float(np.max(lw)) * renderer.dpi / 72)
+    height, width = shape[0], shape[1]
+    x0 = min(b.x0 for b in boxes) - pad
+    x1 = max(b.x1 for b in boxes) + pad
+    y0 = min(b.y0 for b in boxes) - pad
+    y1 = max(b.y1 for b in boxes) + pad
+    top, bottom = max(0, math.floor(height - y1)), min(height, math.ceil(height - y0))
+    left, right = max(0, math.floor(x0)), min(width, math.ceil(x1))
+    if top >= bottom or left >= right:
+        return None
+    return top, bottom, left, right
+
+
+def overlaps(a: Rect, b: Rect) -> bool:
+    """True when two rectangles share at least one pixel."""
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def merge_rects(rects: list[Rect]) -> list[Rect]:
+    """Disjoint rectangles covering ``rects`` (overlapping ones are replaced by their union)."""
+    merged: list[Rect] = []
+    for rect in rects:
+        while True:  # absorb every merged rectangle this one touches, until none is left
+            hit = next((m for m in merged if overlaps(m, rect)), None)
+            if hit is None:
+                break
+            merged.remove(hit)
+            rect = (min(rect[0], hit[0]), max(rect[1], hit[1]), min(rect[2], hit[2]), max(rect[3], hit[3]))
+        merged.append(rect)
+    return merged
 
 
 def animated(*artists: Artist) -> list[Artist]:

@@ -48,7 +48,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError
 
-from backprop_lib.viz.render import canvas_png, new_figure
+from backprop_lib.viz.render import (artist_rect, canvas_pixels, canvas_png, merge_rects,
+                                     new_figure, overlaps)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,6 +88,7 @@ class WidgetView:
         self._fig = new_figure(self.WIDTH_PX, self.HEIGHT_PX)
         self._painter: Any = None  # created on the first refresh, once the model exists
         self._background: Any = None  # cached pixels without the painter's dynamic artists
+        self._rects: dict[Any, Any] = {}  # dynamic artist -> pixels it covers (painters with `changed`)
         self.widget: W.Box = W.VBox()
 
     # ------------------------------------------------------------------ subclass API
@@ -183,19 +185,66 @@ class WidgetView:
         Everything else is drawn once into a cached background; later renders restore that
         background and draw only the dynamic artists (blitting), which is several times
         faster than a full draw.
+
+        A painter may also keep a list ``changed`` of the dynamic artists it restyled since
+        the last render (``None``: unknown, all of them). Then only the pixels those
+        artists cover, before and after the change, are restored and redrawn (with every
+        dynamic artist overlapping them, in order); the rest of the previous picture stays.
+        The result is the same picture, pixel for pixel, as redrawing every dynamic artist.
         """
-        fig = self._fig
-        canvas = fig.canvas
-        dynamic = getattr(self._painter, "dynamic", ())
-        if dynamic and self._background is not None:
-            canvas.restore_region(self._background)
+        fig, painter = self._fig, self._painter
+        dynamic = list(getattr(painter, "dynamic", ()))
+        if not dynamic:
+            fig.canvas.draw()
+            return canvas_png(fig)
+        changed = getattr(painter, "changed", None)
+        if self._background is None:
+            fig.canvas.draw()  # animated artists are skipped: this is the background
+            self._background = canvas_pixels(fig).copy()
+            changed = None
+        if changed is None:
+            canvas_pixels(fig)[...] = self._background
+            self._draw_dynamic(dynamic, track=hasattr(painter, "changed"))
         else:
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(fig.bbox) if dynamic else None
+            self._redraw_changed(dynamic, changed)
+        if hasattr(painter, "changed"):
+            painter.changed = []
+        return canvas_png(fig)
+
+    def _draw_dynamic(self, dynamic: list, *, track: bool) -> None:
+        """Draw every dynamic artist on the background; ``track``: remember where each went."""
+        fig = self._fig
         for artist in dynamic:
             if artist.get_visible():
                 fig.draw_artist(artist)
-        return canvas_png(fig)
+        if track:
+            renderer, shape = fig.canvas.get_renderer(), self._background.shape
+            self._rects = {artist: artist_rect(artist, renderer, shape) for artist in dynamic}
+
+    def _redraw_changed(self, dynamic: list, changed: list) -> None:
+        """Redraw only the pixels covered by ``changed`` artists (before or after the change)."""
+        fig = self._fig
+        renderer, frame = fig.canvas.get_renderer(), canvas_pixels(fig)
+        dirty = []
+        for artist in set(changed):
+            dirty.append(self._rects.get(artist))                    # where it was drawn
+            self._rects[artist] = artist_rect(artist, renderer, frame.shape)  # where it goes
+            dirty.append(self._rects[artist])
+        regions = merge_rects([rect for rect in dirty if rect is not None])
+        if not regions:
+            return
+        previous = frame.copy()
+        for top, bottom, left, right in regions:
+            frame[top:bottom, left:right] = self._background[top:bottom, left:right]
+        # draw whatever touches a region, whole (drawing is the same as for a full update)...
+        for artist in dynamic:
+            rect = self._rects.get(artist)
+            if rect is not None and any(overlaps(rect, region) for region in regions):
+                fig.draw_artist(artist)
+        # ...then keep the new pixels inside the regions and the previous ones outside
+        for top, bottom, left, right in regions:
+            previous[top:bottom, left:right] = frame[top:bottom, left:right]
+        frame[...] = previous
 
     @contextlib.contextmanager
     def hold_refresh(self) -> Iterator[None]:

@@ -14,7 +14,9 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
-REAL_NOTEBOOKS = REPO / "notebooks"
+SERIES_NOTEBOOKS = REPO / "notebooks"
+# the notebook set graded besides the fixture: the series, or another folder for a trial run
+REAL_NOTEBOOKS = Path(os.environ.get("BACKPROP_CLASSROOM_NOTEBOOKS") or SERIES_NOTEBOOKS)
 TOOL = REPO / "tools" / "assignments.py"
 
 SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION[^\n]*(\n|\Z)",

@@ -85,8 +85,9 @@ def test_stubs_raise_not_implemented_when_used(course):
 
 def test_stub_functions_raise_when_called(course):
     """Each stub cell that runs on its own (with numpy imported) raises
-    NotImplementedError, or defines functions that raise it when called. Cells that need
-    earlier cells are covered by the executed versions above."""
+    NotImplementedError, or defines functions that raise it when called (with None for
+    every argument). Cells that need earlier cells or real inputs are covered by the
+    executed versions above."""
     import numpy as np
 
     checked = 0
@@ -106,9 +107,14 @@ def test_stub_functions_raise_when_called(course):
                          if k not in {"np", "__builtins__"} and callable(v) and hasattr(v, "__code__")]
             for fn in functions:
                 n_args = fn.__code__.co_argcount - len(fn.__defaults__ or ())
-                with pytest.raises(NotImplementedError):
+                try:
                     fn(*([None] * n_args))
-                checked += 1
+                except NotImplementedError:
+                    checked += 1
+                except Exception:  # noqa: BLE001 - code before the stub needs real inputs
+                    continue
+                else:
+                    pytest.fail(f"{a}: the stub {fn.__name__}() returned instead of raising NotImplementedError")
     if course.suite == "fixture":
         assert checked == 2
 

@@ -27,6 +27,10 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
 def _lock_path() -> Path:
     text = (ROOT / "Makefile").read_text()
     match = re.search(r"^LOCK\s*:?=\s*(\S+)\s*$", text, re.M)
@@ -56,9 +60,9 @@ def _conda_env(path: Path) -> tuple[dict, dict[str, str], list[str]]:
             pip_lines.extend(dep.get("pip", []))
             continue
         dep = str(dep)
-        assert "::" not in dep, f"{path.name}: {dep!r} names a channel: use conda-forge only"
+        assert "::" not in dep, f"{_rel(path)}: {dep!r} names a channel: use conda-forge only"
         match = CONDA_PIN.match(dep)
-        assert match, f"{path.name}: {dep!r} is not an exact pin (name=version)"
+        assert match, f"{_rel(path)}: {dep!r} is not an exact pin (name=version)"
         pins[_norm(match.group(1))] = match.group(3)
     return env, pins, pip_lines
 
@@ -88,20 +92,20 @@ def test_repo2docker_uses_binder_files():
 @pytest.mark.parametrize("path", [BINDER_ENV, ROOT_ENV], ids=["binder", "root"])
 def test_environment_matches_lock(path):
     env, pins, pip_lines = _conda_env(path)
-    assert env.get("channels") == ["conda-forge"], f"{path.name}: channels must be exactly [conda-forge]"
+    assert env.get("channels") == ["conda-forge"], f"{_rel(path)}: channels must be exactly [conda-forge]"
     assert "nodefaults" not in str(env.get("channels"))
     lock = _lock()
-    assert pins.get("python") == "3.11", f"{path.name}: pin python=3.11 (found {pins.get('python')!r})"
+    assert pins.get("python") == "3.11", f"{_rel(path)}: pin python=3.11 (found {pins.get('python')!r})"
     for package in ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel"]:
-        assert package in pins, f"{path.name}: {package} is not pinned"
+        assert package in pins, f"{_rel(path)}: {package} is not pinned"
     mismatches = [
-        f"{name}: {path.name} has {version}, {_lock_path().name} has {lock[name]}"
+        f"{name}: {_rel(path)} has {version}, {_lock_path().name} has {lock[name]}"
         for name, version in pins.items()
         if name in lock and lock[name] != version
     ]
     assert not mismatches, "\n".join(mismatches)
     for name in pins:
-        assert name not in NOT_FOR_STUDENTS, f"{path.name}: {name} does not belong in the student environment"
+        assert name not in NOT_FOR_STUDENTS, f"{_rel(path)}: {name} does not belong in the student environment"
     for line in pip_lines:
         assert not any(_norm(word).startswith(bad) for word in line.split() for bad in NOT_FOR_STUDENTS), line
 

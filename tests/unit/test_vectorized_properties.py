@@ -63,7 +63,14 @@ def test_gradients_match_finite_differences(problem):
     net = Sequential(*layers)
     assume(relu_inputs_are_away_from_kinks(net, X))
     report = check_model(net, loss, X, y)
-    assert report.worst < 1e-7, str(report)
+    for name, err in report.errors.items():
+        a, n = report.analytic[name], report.numerical[name]
+        if np.linalg.norm(a) + np.linalg.norm(n) > 1e-3:
+            assert err < 1e-7, str(report)
+        else:
+            # a tiny gradient: the finite-difference noise (~ eps |L| / h ~ 1e-11) dominates the
+            # relative error, so compare absolutely; a wrong gradient is still off by far more
+            assert np.linalg.norm(a - n) < 1e-9, str(report)
 
 
 @SETTINGS
