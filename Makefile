@@ -14,6 +14,10 @@ NOTEBOOK ?= notebooks/00_start_here.ipynb
 PORT     ?= 8888
 # Torch (~900 MB) is installed for the cross-checks on CI, or when asked: make test TORCH=1
 TORCH    ?= $(if $(filter true 1,$(CI)),1,)
+# Small matrices dominate the series: one BLAS thread avoids spin-waiting threads that
+# make widgets sluggish on shared machines, and keeps stored outputs identical between
+# `make notebooks` and `make test`. The benchmarks set their own thread counts.
+SERIES_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: lab test notebooks bench assignments clean venv help
 
@@ -44,19 +48,19 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-test $(LOCK)
 venv: $(VENV)/.stamp-lab
 
 lab: $(VENV)/.stamp-lab
-	$(VENV)/bin/jupyter lab $(NOTEBOOK) --port=$(PORT) $(LAB_ARGS)
+	$(SERIES_ENV) $(VENV)/bin/jupyter lab $(NOTEBOOK) --port=$(PORT) $(LAB_ARGS)
 
 test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
-	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
+	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
 notebooks: $(VENV)/.stamp-test
-	$(PY) tools/run_notebooks.py notebooks
+	$(SERIES_ENV) $(PY) tools/run_notebooks.py notebooks
 
 bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 assignments: $(VENV)/.stamp-test
-	$(PY) tools/assignments.py build $(if $(FORCE),--force)
+	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(FORCE),--force)
 
 clean:
 	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis

@@ -35,6 +35,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 CELL_TIMEOUT = 120
@@ -108,7 +109,7 @@ def run_notebook(path: Path) -> None:
             None,
         )
         where = _describe(nb.cells[index], index) if index is not None else "a cell"
-        summary = str(exc).strip().splitlines()
+        summary = ANSI.sub("", str(exc)).strip().splitlines()
         raise NotebookFailed(f"{path.name}: {where} failed:\n" + "\n".join(summary[-15:])) from None
     _check_expected_errors(nb, path)
     normalize(nb)

@@ -42,10 +42,28 @@ def probability_image(probs: np.ndarray, resolution: int) -> np.ndarray:
     return rgb.reshape(resolution, resolution, 3)
 
 
-class BoundaryPainter:
-    """Background image + scatter of the data on ``ax``; :meth:`update` takes class probabilities."""
+def rgba_bytes(rgb: np.ndarray) -> np.ndarray:
+    """An ``(H, W, 3)`` float RGB image in [0, 1] as ``(H, W, 4)`` uint8 RGBA.
 
-    def __init__(self, ax, X: np.ndarray, y: np.ndarray, resolution: int = 80) -> None:
+    matplotlib draws a uint8 RGBA image a few times faster than a float RGB one (it skips
+    its own conversion), which matters for a picture redrawn many times a second.
+    """
+    out = np.empty(rgb.shape[:2] + (4,), dtype=np.uint8)
+    out[..., :3] = np.rint(rgb * 255)
+    out[..., 3] = 255
+    return out
+
+
+class BoundaryPainter:
+    """Background image + scatter of the data on ``ax``; :meth:`update` takes class probabilities.
+
+    ``legend_below``: put the class legend under the axes instead of inside them. Inside,
+    it sits on the image and must be redrawn with it (it is *dynamic*); below, it is part
+    of the cached background, which makes every update cheaper.
+    """
+
+    def __init__(self, ax, X: np.ndarray, y: np.ndarray, resolution: int = 80, *,
+                 legend_below: bool = False) -> None:
         self.ax, self.resolution = ax, resolution
         self.grid, extent = grid_for(X, resolution)
         n_classes = int(y.max()) + 1
@@ -60,9 +78,14 @@ class BoundaryPainter:
         ax.set_yticks([])
         handles = [Line2D([], [], ls="", marker="o", mfc=colors[c], mec="black", label=f"class {c}")
                    for c in range(n_classes)]
-        legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
-        self.dynamic = animated(self.image, self.points, legend)  # drawn in this order
+        if legend_below:
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=n_classes,
+                      fontsize=7, frameon=False, borderaxespad=0.2, handletextpad=0.2, columnspacing=1.2)
+            self.dynamic = animated(self.image, self.points)  # drawn in this order
+        else:
+            legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+            self.dynamic = animated(self.image, self.points, legend)
 
     def update(self, predict_proba: Callable[[np.ndarray], np.ndarray]) -> None:
         """Recolour the background from ``predict_proba(grid) -> (G, C)`` probabilities."""
-        self.image.set_data(probability_image(predict_proba(self.grid), self.resolution))
+        self.image.set_data(rgba_bytes(probability_image(predict_proba(self.grid), self.resolution)))

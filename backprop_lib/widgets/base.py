@@ -41,15 +41,14 @@ import asyncio
 import contextlib
 import functools
 import traceback
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Hashable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError
 
-from backprop_lib.viz.render import (artist_rect, canvas_pixels, canvas_png, merge_rects,
-                                     new_figure, overlaps)
+from backprop_lib.viz.render import Rect, artist_rects, canvas_pixels, canvas_png, new_figure, overlaps
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +61,8 @@ class WidgetView:
     #: Size of the picture in pixels (fixed for the life of the widget).
     WIDTH_PX: ClassVar[int] = 720
     HEIGHT_PX: ClassVar[int] = 360
+    #: Most backgrounds kept by :meth:`_background_key` (each is WIDTH_PX x HEIGHT_PX x 4 bytes).
+    KEPT_BACKGROUNDS: ClassVar[int] = 8
 
     def __init__(self) -> None:
         self.image = W.Image(
@@ -88,7 +89,9 @@ class WidgetView:
         self._fig = new_figure(self.WIDTH_PX, self.HEIGHT_PX)
         self._painter: Any = None  # created on the first refresh, once the model exists
         self._background: Any = None  # cached pixels without the painter's dynamic artists
-        self._rects: dict[Any, Any] = {}  # dynamic artist -> pixels it covers (painters with `changed`)
+        self._background_drawn_for: Hashable | None = None  # its _background_key()
+        self._backgrounds: dict[Hashable, Any] = {}  # kept backgrounds by _background_key()
+        self._rects: dict[Any, list] = {}  # dynamic artist -> pixels it covers (painters with `changed`)
         self.widget: W.Box = W.VBox()
 
     # ------------------------------------------------------------------ subclass API
@@ -108,6 +111,15 @@ class WidgetView:
     def _state_controls(self) -> dict[str, W.ValueWidget]:
         """State key -> the control holding it, in the order they are restored."""
         return {}
+
+    def _background_key(self) -> Hashable | None:
+        """What the background (everything but the ``dynamic`` artists) depends on.
+
+        Return a hashable key (e.g. the chosen function) to keep the background of each key:
+        coming back to a setting then costs a blit, not a full draw. ``None`` (the default):
+        only the current background is kept, until :meth:`_invalidate_background`.
+        """
+        return None
 
     # ------------------------------------------------------------------ building
     def _build_root(self, *rows: W.Widget) -> W.VBox:
@@ -170,13 +182,18 @@ class WidgetView:
         if self._painter is None:
             self._painter = self._make_painter(self._fig)
             self._background = None
+            self._backgrounds.clear()  # drawn with the artists of the previous painter
         self._paint(self._painter)
         self.image.value = self._render()
         self.render_count += 1
 
     def _invalidate_background(self) -> None:
-        """Call when something outside the painter's ``dynamic`` artists changed."""
+        """Call when something outside the painter's ``dynamic`` artists changed.
+
+        (Not needed for a change of :meth:`_background_key`: that switches backgrounds.)
+        """
         self._background = None
+        self._backgrounds.clear()
 
     def _render(self) -> bytes:
         """PNG bytes of the reused figure.
@@ -198,10 +215,18 @@ class WidgetView:
             fig.canvas.draw()
             return canvas_png(fig)
         changed = getattr(painter, "changed", None)
+        key = self._background_key()
+        if self._background is None or key != self._background_drawn_for:
+            self._background = self._backgrounds.get(key) if key is not None else None
+            self._background_drawn_for = key
+            changed = None
         if self._background is None:
             fig.canvas.draw()  # animated artists are skipped: this is the background
             self._background = canvas_pixels(fig).copy()
-            changed = None
+            if key is not None:
+                if len(self._backgrounds) >= self.KEPT_BACKGROUNDS:
+                    self._backgrounds.pop(next(iter(self._backgrounds)))  # the oldest
+                self._backgrounds[key] = self._background
         if changed is None:
             canvas_pixels(fig)[...] = self._background
             self._draw_dynamic(dynamic, track=hasattr(painter, "changed"))
@@ -219,30 +244,31 @@ class WidgetView:
                 fig.draw_artist(artist)
         if track:
             renderer, shape = fig.canvas.get_renderer(), self._background.shape
-            self._rects = {artist: artist_rect(artist, renderer, shape) for artist in dynamic}
+            self._rects = {artist: artist_rects(artist, renderer, shape) for artist in dynamic}
 
     def _redraw_changed(self, dynamic: list, changed: list) -> None:
-        """Redraw only the pixels covered by ``changed`` artists (before or after the change)."""
+        """Redraw only the pixels covered by ``changed`` artists (before or after the change).
+
+        Those pixels get the background back, every dynamic artist covering some of them is
+        drawn again, whole and in order, and the new pixels are kept only inside them: so
+        each pixel ends up exactly as a redraw of everything would make it.
+        """
         fig = self._fig
         renderer, frame = fig.canvas.get_renderer(), canvas_pixels(fig)
-        dirty = []
+        dirty: list[Rect] = []
         for artist in set(changed):
-            dirty.append(self._rects.get(artist))                    # where it was drawn
-            self._rects[artist] = artist_rect(artist, renderer, frame.shape)  # where it goes
-            dirty.append(self._rects[artist])
-        regions = merge_rects([rect for rect in dirty if rect is not None])
-        if not regions:
+            dirty += self._rects.get(artist, [])                           # where it was drawn
+            self._rects[artist] = artist_rects(artist, renderer, frame.shape)  # where it goes now
+            dirty += self._rects[artist]
+        if not dirty:
             return
         previous = frame.copy()
-        for top, bottom, left, right in regions:
+        for top, bottom, left, right in dirty:
             frame[top:bottom, left:right] = self._background[top:bottom, left:right]
-        # draw whatever touches a region, whole (drawing is the same as for a full update)...
         for artist in dynamic:
-            rect = self._rects.get(artist)
-            if rect is not None and any(overlaps(rect, region) for region in regions):
+            if any(overlaps(rect, d) for rect in self._rects.get(artist, ()) for d in dirty):
                 fig.draw_artist(artist)
-        # ...then keep the new pixels inside the regions and the previous ones outside
-        for top, bottom, left, right in regions:
+        for top, bottom, left, right in dirty:
             previous[top:bottom, left:right] = frame[top:bottom, left:right]
         frame[...] = previous
 

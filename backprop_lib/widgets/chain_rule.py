@@ -195,8 +195,7 @@ class ChainRuleExplorer(WidgetView):
 
     # ---------------------------------------------------------------- callbacks
     def _function_changed(self, name: str) -> None:
-        self.model.function = name
-        self._invalidate_background()
+        self.model.function = name  # a new background (see _background_key)
         low, high = self.model.composite.x_range
         with self.hold_refresh():
             # widen first so min/max never cross, then narrow (the slider clamps x)
@@ -210,6 +209,10 @@ class ChainRuleExplorer(WidgetView):
         self.refresh()
 
     # ---------------------------------------------------------------- drawing
+    def _background_key(self) -> str:
+        # curves, limits and ticks depend only on the function: switching back is a blit
+        return self.model.function
+
     def _make_painter(self, fig: Figure) -> _Painter:
         axes = fig.subplots(1, 3, gridspec_kw={"left": 0.065, "right": 0.985, "bottom": 0.25,
                                                "top": 0.88, "wspace": 0.34})
@@ -219,6 +222,7 @@ class ChainRuleExplorer(WidgetView):
             (tangent,) = ax.plot([], [], color=BACKWARD, lw=2, ls="--")
             (point,) = ax.plot([], [], "o", color=BACKWARD, ms=7)
             ax.grid(alpha=0.3)
+            ax.set_title(" ", fontsize=10, y=1.0)  # a fixed title position: no re-layout per draw
             panels.append(_Panel(ax, curve, tangent, point))
         (numeric,) = axes[2].plot([], [], color=HIGHLIGHT, lw=1.5, ls=":")
         text = fig.text(0.5, 0.06, "", ha="center", va="center", fontsize=11,

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.viz.colors import BACKWARD, FORWARD
+from backprop_lib.viz.render import animated
 from backprop_lib.widgets.base import WidgetView
 
 X_MIN, X_MAX = -2.0, 2.0
@@ -49,6 +50,7 @@ class _Painter:
     point: object
     tangent: object
     title: object
+    dynamic: list
 
 
 class TangentSmokeCheck(WidgetView):
@@ -95,8 +97,8 @@ class TangentSmokeCheck(WidgetView):
         ax.set_ylabel("f(x)")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper center")
-        title = ax.set_title("")
-        return _Painter(fig, point, tangent, title)
+        title = ax.set_title("", y=1.0)  # a fixed title position: no re-layout per draw
+        return _Painter(fig, point, tangent, title, animated(tangent, point, title))
 
     def _paint(self, painter: _Painter) -> None:
         m = self.model

@@ -108,7 +108,7 @@ def _lin_wrong(kind):
 
 @pytest.mark.parametrize("kind, fragments, hidden", [
     ("our_layout", ["`dW_t` has shape (3, 2), our layout (n_in, n_out)", "dout.T @ X"], False),
-    ("our_layout", ["our layout", "Transpose"], True),
+    ("our_layout", ["our layout", "transpose it"], True),
     ("sign", ["`dW_t`", "wrong sign"], False),
     ("db_mean", ["`db`", "1/N"], False),
     ("db_axis1", ["`db`", "expected shape (2,), got (4,)"], False),
