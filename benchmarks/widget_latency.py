@@ -7,6 +7,11 @@ included (about 10-20 ms more on a local server).
     python -m benchmarks.widget_latency            # prints the table
     python -m benchmarks.widget_latency --repeats 40
 
+Two clocks are reported. *Wall* time is what the student waits for; the pass/fail verdict
+uses its median. *CPU* time (``time.process_time``, this process only) is the work done;
+on a busy machine wall time can be two or three times larger, so a CPU median of at most
+half the target means the target holds on a quiet machine or a Binder instance.
+
 Small matrix products are slow when the BLAS library's threads compete with other busy
 processes; the table header shows the BLAS thread setting in use
 (``OPENBLAS_NUM_THREADS=1`` gives stable numbers for the small networks used here).
@@ -20,9 +25,12 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 TARGET_MS = 100.0
+#: CPU time per update that leaves room for a machine two times slower (or busier).
+CPU_HEADROOM_MS = TARGET_MS / 2
 
 
 def _neuron_expression(n_inputs: int, seed: int = 0):
@@ -49,8 +57,20 @@ def _cycle_slider(slider, values) -> Callable[[], None]:
     return action
 
 
-def _scenarios() -> list[tuple[str, str, Callable[[], Any], Callable[[Any], Callable[[], None]]]]:
-    """(widget, action, make the view, make one update action) for every measured case."""
+@dataclass(frozen=True)
+class Scenario:
+    """One measured case: a widget, a user action, and how to set them up."""
+
+    widget: str
+    action: str
+    make_view: Callable[[], Any]
+    make_action: Callable[[Any], Callable[[], None]]
+    #: Called on the view before each measured update, outside the timing (or None).
+    prepare: Callable[[Any], None] | None = None
+
+
+def _scenarios() -> list[Scenario]:
+    """Every measured case."""
     from backprop_lib import widgets
 
     def stepper_action(view):
@@ -67,30 +87,37 @@ def _scenarios() -> list[tuple[str, str, Callable[[], Any], Callable[[Any], Call
             view.refresh()
         return action
 
+    def functions(view):
+        return _cycle_slider(view.function_dropdown, list(view.function_dropdown.options))
+
+    def forget_backgrounds(view) -> None:
+        view._invalidate_background()  # the next function is drawn as if seen for the first time
+
     return [
-        ("TangentSmokeCheck", "move x", widgets.TangentSmokeCheck,
-         lambda v: _cycle_slider(v.slider, [-1.5, -0.5, 0.5, 1.5, 0.0])),
-        ("ChainRuleExplorer", "move x", widgets.ChainRuleExplorer,
-         lambda v: _cycle_slider(v.x_slider, [-2.0, -1.0, 0.3, 1.1, 2.2])),
-        ("ChainRuleExplorer", "change function", widgets.ChainRuleExplorer,
-         lambda v: _cycle_slider(v.function_dropdown, list(v.function_dropdown.options))),
-        ("GraphStepper", "step (neuron, 2 inputs)", lambda: widgets.GraphStepper(_neuron_expression(2)),
-         stepper_action),
-        ("GraphStepper", "step (37 nodes)", lambda: widgets.GraphStepper(_neuron_expression(8)),
-         stepper_action),
-        ("NetworkGradientView", "backward stage", widgets.NetworkGradientView,
-         lambda v: _cycle_slider(v.stage_slider, [0, 1, 2, 3])),
-        ("NetworkGradientView", "training step", widgets.NetworkGradientView,
-         lambda v: _cycle_slider(v.step_slider, list(range(0, 301, 15)))),
-        ("VanishingExplorer", "depth", widgets.VanishingExplorer,
-         lambda v: _cycle_slider(v.depth_slider, list(range(2, 51, 3)))),
-        ("VanishingExplorer", "activation", widgets.VanishingExplorer,
-         lambda v: _cycle_slider(v.activation_dropdown, ["sigmoid", "relu", "tanh"])),
-        ("TrainingPlayground", "Step (10 steps)", widgets.TrainingPlayground,
-         lambda v: v.step_button.click),
-        ("TrainingPlayground", "Train: one chunk", widgets.TrainingPlayground, playground_chunk),
-        ("CostOfGradients", "change P", widgets.CostOfGradients,
-         lambda v: _cycle_slider(v.P_slider, [1_000, 3_000, 10_000, 30_000, 100_000, 300_000])),
+        Scenario("TangentSmokeCheck", "move x", widgets.TangentSmokeCheck,
+                 lambda v: _cycle_slider(v.slider, [-1.5, -0.5, 0.5, 1.5, 0.0])),
+        Scenario("ChainRuleExplorer", "move x", widgets.ChainRuleExplorer,
+                 lambda v: _cycle_slider(v.x_slider, [-2.0, -1.0, 0.3, 1.1, 2.2])),
+        Scenario("ChainRuleExplorer", "change function", widgets.ChainRuleExplorer, functions),
+        Scenario("ChainRuleExplorer", "change function (1st)", widgets.ChainRuleExplorer, functions,
+                 prepare=forget_backgrounds),
+        Scenario("GraphStepper", "step (neuron, 2 inputs)",
+                 lambda: widgets.GraphStepper(_neuron_expression(2)), stepper_action),
+        Scenario("GraphStepper", "step (37 nodes)",
+                 lambda: widgets.GraphStepper(_neuron_expression(8)), stepper_action),
+        Scenario("NetworkGradientView", "backward stage", widgets.NetworkGradientView,
+                 lambda v: _cycle_slider(v.stage_slider, [0, 1, 2, 3])),
+        Scenario("NetworkGradientView", "training step", widgets.NetworkGradientView,
+                 lambda v: _cycle_slider(v.step_slider, list(range(0, 301, 15)))),
+        Scenario("VanishingExplorer", "depth", widgets.VanishingExplorer,
+                 lambda v: _cycle_slider(v.depth_slider, list(range(2, 51, 3)))),
+        Scenario("VanishingExplorer", "activation", widgets.VanishingExplorer,
+                 lambda v: _cycle_slider(v.activation_dropdown, ["sigmoid", "relu", "tanh"])),
+        Scenario("TrainingPlayground", "Step (10 steps)", widgets.TrainingPlayground,
+                 lambda v: v.step_button.click),
+        Scenario("TrainingPlayground", "Train: one chunk", widgets.TrainingPlayground, playground_chunk),
+        Scenario("CostOfGradients", "change P", widgets.CostOfGradients,
+                 lambda v: _cycle_slider(v.P_slider, [1_000, 3_000, 10_000, 30_000, 100_000, 300_000])),
     ]
 
 
@@ -109,33 +136,46 @@ def run(repeats: int = 20, warmup: int = 2, quick: bool = False) -> list[dict[st
     if quick:
         repeats, warmup = 3, 1
     rows = []
-    for widget, action_name, make_view, make_action in _scenarios():
-        view = make_view()
-        action = make_action(view)
+    for case in _scenarios():
+        view = case.make_view()
+        action = case.make_action(view)
         for _ in range(warmup):
             action()
-        times = []
+        wall, cpu = [], []
         for _ in range(repeats):
-            start = time.perf_counter()
+            if case.prepare is not None:
+                case.prepare(view)
+            wall_start, cpu_start = time.perf_counter(), time.process_time()
             action()
-            times.append((time.perf_counter() - start) * 1e3)
+            cpu.append((time.process_time() - cpu_start) * 1e3)
+            wall.append((time.perf_counter() - wall_start) * 1e3)
         if view.last_error:
-            raise RuntimeError(f"{widget} / {action_name} failed: {view.last_error}")
-        median = statistics.median(times)
-        rows.append({"widget": widget, "action": action_name, "median_ms": median,
-                     "p90_ms": _percentile(times, 0.9), "n": repeats, "target_ms": TARGET_MS,
-                     "ok": median <= TARGET_MS})
+            raise RuntimeError(f"{case.widget} / {case.action} failed: {view.last_error}")
+        median, cpu_median = statistics.median(wall), statistics.median(cpu)
+        rows.append({"widget": case.widget, "action": case.action, "median_ms": median,
+                     "p90_ms": _percentile(wall, 0.9), "cpu_median_ms": cpu_median,
+                     "cpu_p90_ms": _percentile(cpu, 0.9), "n": repeats, "target_ms": TARGET_MS,
+                     "ok": median <= TARGET_MS, "cpu_headroom": cpu_median <= CPU_HEADROOM_MS})
         view.close()
     return rows
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """The rows as a fixed-width text table."""
-    header = f"{'widget':<22} {'action':<26} {'median ms':>10} {'p90 ms':>8}  target {TARGET_MS:.0f} ms"
+    """The rows as a fixed-width text table, with a verdict per row and a summary line."""
+    header = (f"{'widget':<20} {'action':<24} {'wall median':>11} {'p90':>6}  "
+              f"{'CPU median':>10} {'p90':>6}  target {TARGET_MS:.0f} ms")
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r['widget']:<22} {r['action']:<26} {r['median_ms']:>10.1f} {r['p90_ms']:>8.1f}  "
-                     f"{'ok' if r['ok'] else 'SLOW'}")
+        verdict = "ok" if r["ok"] else "SLOW"
+        if r["ok"] and not r["cpu_headroom"]:
+            verdict += f" (CPU > {CPU_HEADROOM_MS:.0f} ms: little headroom)"
+        lines.append(f"{r['widget']:<20} {r['action']:<24} {r['median_ms']:>11.1f} {r['p90_ms']:>6.1f}  "
+                     f"{r['cpu_median_ms']:>10.1f} {r['cpu_p90_ms']:>6.1f}  {verdict}")
+    slow = [r for r in rows if not r["ok"]]
+    lines.append("-" * len(header))
+    lines.append(f"{len(rows) - len(slow)}/{len(rows)} within {TARGET_MS:.0f} ms (wall median); "
+                 f"{sum(r['cpu_headroom'] for r in rows)}/{len(rows)} within {CPU_HEADROOM_MS:.0f} ms "
+                 "of CPU (headroom for a slower machine). Times in ms.")
     return "\n".join(lines)
 
 

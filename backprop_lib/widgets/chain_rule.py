@@ -142,6 +142,7 @@ class _Panel:
     curve: object
     tangent: object
     point: object
+    slope: object  # the title's second line: the numbers, which change with x
 
 
 @dataclass
@@ -153,6 +154,16 @@ class _Painter:
     numeric: object
     text: object
     dynamic: list
+
+
+#: Gap between an axes and its title, in points (matplotlib's default).
+_TITLE_PAD = 6.0
+
+
+def _heading(panel: _Panel, formula: str, numbers: str) -> None:
+    """The panel's two-line title: the formula, and under it the numbers."""
+    panel.ax.set_title(formula, fontsize=10, pad=_TITLE_PAD + 1.2 * 10)  # room for one line below
+    panel.slope.set_text(numbers)
 
 
 def _segment(x0: float, y0: float, slope: float, half_width: float) -> tuple[np.ndarray, np.ndarray]:
@@ -222,13 +233,17 @@ class ChainRuleExplorer(WidgetView):
             (tangent,) = ax.plot([], [], color=BACKWARD, lw=2, ls="--")
             (point,) = ax.plot([], [], "o", color=BACKWARD, ms=7)
             ax.grid(alpha=0.3)
-            ax.set_title(" ", fontsize=10, y=1.0)  # a fixed title position: no re-layout per draw
-            panels.append(_Panel(ax, curve, tangent, point))
+            # a two-line title: the formula (ax.title, part of the background, set once per
+            # function, at a fixed position) above the numbers (redrawn when x moves)
+            ax.set_title(" ", y=1.0)  # a fixed position (y given): no re-layout on each draw
+            slope = ax.annotate("", (0.5, 1.0), xycoords="axes fraction", xytext=(0, _TITLE_PAD),
+                                textcoords="offset points", ha="center", va="bottom", fontsize=10)
+            panels.append(_Panel(ax, curve, tangent, point, slope))
         (numeric,) = axes[2].plot([], [], color=HIGHLIGHT, lw=1.5, ls=":")
         text = fig.text(0.5, 0.06, "", ha="center", va="center", fontsize=11,
                         family="DejaVu Sans")
         dynamic = animated(numeric, text, *(a for panel in panels
-                                            for a in (panel.tangent, panel.point, panel.ax.title)))
+                                            for a in (panel.tangent, panel.point, panel.slope)))
         return _Painter(fig, panels[0], panels[1], panels[2], numeric, text, dynamic)
 
     def _paint(self, p: _Painter) -> None:
@@ -247,7 +262,7 @@ class ChainRuleExplorer(WidgetView):
         p.inner.tangent.set_data(*_segment(m.x, m.u, m.dg, x_half))
         p.inner.point.set_data([m.x], [m.u])
         _set_limits(p.inner.ax, xs, us_of_x)
-        p.inner.ax.set_title(f"inner: u = g(x) = {c.inner}\nslope g'(x) = {m.dg:.3f}", fontsize=10)
+        _heading(p.inner, f"inner: u = g(x) = {c.inner}", f"slope g'(x) = {m.dg:.3f}")
         p.inner.ax.set_xlabel("x")
         p.inner.ax.set_ylabel("u")
 
@@ -257,8 +272,7 @@ class ChainRuleExplorer(WidgetView):
         p.outer.tangent.set_data(*_segment(m.u, m.y, m.df, u_half))
         p.outer.point.set_data([m.u], [m.y])
         _set_limits(p.outer.ax, us, fs)
-        p.outer.ax.set_title(f"outer: f(u) = {c.outer}\nslope f'(u) at u = {m.u:.2f}: {m.df:.3f}",
-                             fontsize=10)
+        _heading(p.outer, f"outer: f(u) = {c.outer}", f"slope f'(u) at u = {m.u:.2f}: {m.df:.3f}")
         p.outer.ax.set_xlabel("u")
         p.outer.ax.set_ylabel("f(u)")
 
@@ -269,7 +283,7 @@ class ChainRuleExplorer(WidgetView):
         p.comp.point.set_data([m.x], [m.y])
         p.numeric.set_data(*_segment(m.x, m.y, m.numerical, 1.6 * x_half))
         _set_limits(p.comp.ax, xs, ys)
-        p.comp.ax.set_title(f"composite: {c.name}\nslope = product = {m.product:.3f}", fontsize=10)
+        _heading(p.comp, f"composite: {c.name}", f"slope = product = {m.product:.3f}")
         p.comp.ax.set_xlabel("x")
         p.comp.ax.set_ylabel("f(g(x))")
         if not p.comp.ax.get_legend():

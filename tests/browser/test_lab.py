@@ -204,46 +204,73 @@ def _act_and_expect_change(page, root, label, action):
                          f"{FIGURE_TIMEOUT_MS // 1000} s after: {label}")
 
 
-def _exercise_widget(page, root, w_index) -> int:
-    """Use every control of one bp-widget; return the number of actions."""
-    assert _figure(root).count() == 1, f"widget {w_index}: no <img> with class bp-figure inside .bp-widget"
-    actions = 0
-    root.scroll_into_view_if_needed()
-    for k, handle in enumerate(root.locator(".noUi-handle").all()):
-        if not handle.is_visible():
-            continue
-        at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        key = "ArrowLeft" if at_max else "ArrowRight"
-        _act_and_expect_change(page, root, f"widget {w_index}, slider {k}: {key}",
-                               lambda: (handle.focus(), handle.press(key)))
-        actions += 1
-    for k, select in enumerate(root.locator("select").all()):
-        if not select.is_visible() or select.is_disabled():
-            continue
-        options = select.locator("option").evaluate_all("os => os.map(o => o.value)")
-        current = select.input_value()
-        others = [o for o in options if o != current]
+CONTROLS = ".noUi-handle, select, input[type=checkbox], button"
+
+JS_CONTROL_INFO = """
+(el) => {
+  const target = el.closest('.noUi-target');
+  const disabled = el.disabled || (target !== null && target.hasAttribute('disabled'))
+    || el.closest('.jupyter-widgets.mod-disabled') !== null;
+  return {
+    kind: el.classList.contains('noUi-handle') ? 'slider' : el.tagName.toLowerCase() === 'select'
+      ? 'dropdown' : el.tagName.toLowerCase() === 'input' ? 'checkbox' : 'button',
+    disabled,
+    // The selected member of a ToggleButtons group does nothing when clicked again.
+    selectedToggle: el.classList.contains('mod-active') && el.closest('.widget-toggle-buttons') !== null,
+    atMax: el.getAttribute('aria-valuenow') === el.getAttribute('aria-valuemax'),
+    text: (el.innerText || el.getAttribute('title') || '').trim().slice(0, 40),
+  };
+}
+"""
+
+
+def _use_control(page, root, control, label) -> bool:
+    """Use one control like a user; False if it cannot be used now (disabled, no choice)."""
+    if not control.is_visible():
+        return False
+    info = control.evaluate(JS_CONTROL_INFO)
+    if info["disabled"]:
+        return False
+    kind = info["kind"]
+    if kind == "slider":
+        key = "ArrowLeft" if info["atMax"] else "ArrowRight"
+        _act_and_expect_change(page, root, f"{label}: slider, {key}",
+                               lambda: (control.focus(), control.press(key)))
+    elif kind == "dropdown":
+        options = control.locator("option").evaluate_all("os => os.map(o => o.value)")
+        others = [o for o in options if o != control.input_value()]
         if not others:
-            continue
-        _act_and_expect_change(page, root, f"widget {w_index}, dropdown {k}: pick {others[0]!r}",
-                               lambda: select.select_option(others[0]))
-        actions += 1
-    for k, box in enumerate(root.locator("input[type=checkbox]").all()):
-        if not box.is_visible() or box.is_disabled():
-            continue
-        _act_and_expect_change(page, root, f"widget {w_index}, checkbox {k}: click", box.click)
-        actions += 1
-    for k, button in enumerate(root.locator("button").all()):
-        if not button.is_visible() or button.is_disabled():
-            continue
-        # The selected member of a ToggleButtons group does nothing when clicked again.
-        if "mod-active" in (button.get_attribute("class") or "") and button.locator(
-            "xpath=ancestor::*[contains(@class,'widget-toggle-buttons')]"
-        ).count():
-            continue
-        text = (button.inner_text() or button.get_attribute("title") or "").strip()
-        _act_and_expect_change(page, root, f"widget {w_index}, button {k} {text!r}: click", button.click)
-        actions += 1
+            return False
+        _act_and_expect_change(page, root, f"{label}: dropdown, pick {others[0]!r}",
+                               lambda: control.select_option(others[0]))
+    elif kind == "checkbox":
+        _act_and_expect_change(page, root, f"{label}: checkbox, click", control.click)
+    else:
+        if info["selectedToggle"]:
+            return False
+        _act_and_expect_change(page, root, f"{label}: button {info['text']!r}, click", control.click)
+    return True
+
+
+def _exercise_widget(page, root, w_index) -> int:
+    """Use every control of one bp-widget, in page order; return the number of actions.
+
+    A control that is disabled when its turn comes is tried again at the end (choosing
+    an option elsewhere may have enabled it). A button that would do nothing in the
+    current state must be disabled by the widget, or the test fails.
+    """
+    assert _figure(root).count() == 1, f"widget {w_index}: no <img> with class bp-figure inside .bp-widget"
+    root.scroll_into_view_if_needed()
+    controls = root.locator(CONTROLS).all()
+    actions, skipped = 0, []
+    for k, control in enumerate(controls):
+        if _use_control(page, root, control, f"widget {w_index}, control {k}"):
+            actions += 1
+        else:
+            skipped.append((k, control))
+    for k, control in skipped:
+        if _use_control(page, root, control, f"widget {w_index}, control {k} (second pass)"):
+            actions += 1
     return actions
 
 
@@ -269,19 +296,20 @@ def test_notebook_runs_and_widgets_respond(lab_page, lab_server, path):
     assert not problems + console_problems, f"{name}:\n" + "\n".join(problems + console_problems)
 
     roots = page.locator(".bp-widget")
-    for w_index in range(roots.count()):
-        root = roots.nth(w_index)
-        actions = _exercise_widget(page, root, w_index)
-        assert actions > 0, f"{name}: widget {w_index} has no control the test knows how to use"
-        errors = [t for t in root.locator(".bp-error").all_inner_texts() if t.strip()]
-        assert not errors, f"{name}: widget {w_index} reports an error:\n" + "\n".join(errors)
-
-    page.wait_for_timeout(300)  # let a late traceback from the last callback arrive
-    problems = _page_problems(page, name)
-    if roots.count():
-        roots.first.scroll_into_view_if_needed()
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DIR / f"{path.stem}.png"))
-    assert not problems + console_problems, (
-        f"{name}: after using the widgets:\n" + "\n".join(problems + console_problems)
-    )
+    try:
+        for w_index in range(roots.count()):
+            root = roots.nth(w_index)
+            actions = _exercise_widget(page, root, w_index)
+            assert actions > 0, f"{name}: widget {w_index} has no control the test knows how to use"
+            errors = [t for t in root.locator(".bp-error").all_inner_texts() if t.strip()]
+            assert not errors, f"{name}: widget {w_index} reports an error:\n" + "\n".join(errors)
+        page.wait_for_timeout(300)  # let a late traceback from the last callback arrive
+        problems = _page_problems(page, name)
+        assert not problems + console_problems, (
+            f"{name}: after using the widgets:\n" + "\n".join(problems + console_problems)
+        )
+        if roots.count():
+            roots.first.scroll_into_view_if_needed()
+    finally:
+        SCREENSHOT_DIR.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{path.stem}.png"))

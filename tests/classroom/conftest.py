@@ -9,6 +9,8 @@ autograded with one `nbgrader autograde` per assignment:
 - ``one_wrong``: every exercise answered with the reference solution except the first;
 - ``tampered``: the first exercise answered wrongly and its test cell edited to pass,
   the last one answered wrongly and its test cell deleted, the others right;
+  for the series' notebooks (where each notebook run costs seconds) these two are one
+  student: only the first exercise wrong, its test cell edited, the last test cell deleted;
 - ``public_only`` (fixture only): an answer that passes the public tests, not the hidden ones.
 """
 from __future__ import annotations
@@ -29,6 +31,8 @@ import classroom_helpers as h  # noqa: E402
 collect_ignore_glob = ["fixtures/*"]
 
 SUITES = ["fixture"] + (["notebooks"] if h.exercise_notebooks(h.REAL_NOTEBOOKS) else [])
+
+EDITED_TEST = 'print("all tests passed")'
 
 PUBLIC_ONLY_SQUARE = '''\
 def square(x):
@@ -82,16 +86,28 @@ def _plan_students(course: Course) -> None:
         _submit(course, "untouched", a, release_nb)
         course.expected[("untouched", a)] = {k: 0.0 for k in full}
 
-        _submit(course, "one_wrong", a, h.student_version(release_nb, source_nb, wrong=set(first.solution_ids)))
-        course.expected[("one_wrong", a)] = {**full, first.test_id: 0.0}
+        if course.suite == "fixture":
+            # separate students: a failure says which mechanism broke
+            _submit(course, "one_wrong", a, h.student_version(release_nb, source_nb, wrong=set(first.solution_ids)))
+            course.expected[("one_wrong", a)] = {**full, first.test_id: 0.0}
 
-        wrong = set(first.solution_ids) | (set(last.solution_ids) if last is not first else set())
-        tampered = h.student_version(
-            release_nb, source_nb, wrong=wrong,
-            edit_tests={first.test_id: 'print("all tests passed")'},
-            delete_tests={last.test_id} if last is not first else set())
-        _submit(course, "tampered", a, tampered)
-        course.expected[("tampered", a)] = {**full, first.test_id: 0.0, last.test_id: 0.0}
+            wrong = set(first.solution_ids) | (set(last.solution_ids) if last is not first else set())
+            tampered = h.student_version(
+                release_nb, source_nb, wrong=wrong,
+                edit_tests={first.test_id: EDITED_TEST},
+                delete_tests={last.test_id} if last is not first else set())
+            _submit(course, "tampered", a, tampered)
+            course.expected[("tampered", a)] = {**full, first.test_id: 0.0, last.test_id: 0.0}
+        else:
+            # one student for both (a notebook run saved per assignment): only the first
+            # exercise is wrong, and its test cell is edited to pass (restored: 0 points);
+            # the last test cell is deleted with a right answer (restored: full points)
+            one_wrong = h.student_version(
+                release_nb, source_nb, wrong=set(first.solution_ids),
+                edit_tests={first.test_id: EDITED_TEST},
+                delete_tests={last.test_id} if last is not first else set())
+            _submit(course, "one_wrong", a, one_wrong)
+            course.expected[("one_wrong", a)] = {**full, first.test_id: 0.0}
 
         if course.suite == "fixture" and a == "01_demo_squares":
             _submit(course, "public_only", a, h.student_version(
