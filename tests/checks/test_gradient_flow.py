@@ -57,6 +57,12 @@ def test_he_std_wrong(fn, fragments):
     _fails(check_he_std, fn, "Exercise 8.1", *fragments)
 
 
+def test_he_std_stack_check():
+    """Right for the listed fan_in values but not for 64: the 30-layer stack check catches it."""
+    _fails(check_he_std, lambda n: 0.3 if n == 64 else math.sqrt(2 / n), "30-layer ReLU stack",
+           "changed by a factor of")
+
+
 def test_he_std_matches_library():
     from backprop_lib.init import he_std
     check_he_std(lambda n: he_std(n, 1), quiet=True)

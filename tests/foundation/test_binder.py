@@ -87,6 +87,14 @@ def test_repo2docker_uses_binder_files():
     )
     assert "RUN ./binder/postBuild" in dockerfile, "the Binder image would not run binder/postBuild"
     assert "Building conda environment for python=3.11" in dockerfile, "Binder would not use Python 3.11"
+    assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile, "binder/start would not wrap sessions"
+
+
+def test_start_script_limits_blas_threads():
+    start = ROOT / "binder" / "start"
+    text = start.read_text()
+    assert start.stat().st_mode & 0o111, "binder/start must be executable"
+    assert "OPENBLAS_NUM_THREADS=1" in text and text.rstrip().endswith('exec "$@"')
 
 
 @pytest.mark.parametrize("path", [BINDER_ENV, ROOT_ENV], ids=["binder", "root"])
