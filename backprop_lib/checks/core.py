@@ -187,6 +187,10 @@ def _hint_for(exc: BaseException) -> str | None:
         return "the shapes do not fit: print the .shape of the arrays in that line."
     if isinstance(exc, TypeError) and "NoneType" in text:
         return "something is None: does a function you call forget to `return`?"
+    if isinstance(exc, TypeError) and ("arrays can be converted to Python scalars" in text
+                                       or "0-dimensional arrays can be converted" in text):
+        return ("a function from `math` (like math.exp) got an array: `math` works on single numbers "
+                "only; use the numpy version (np.exp, np.tanh, ...) so arrays work too.")
     if isinstance(exc, AttributeError) and "NoneType" in text:
         return "something is None: does a function you call forget to `return`?"
     return None

@@ -559,3 +559,17 @@ def test_checks_import_only_the_core_and_numpy():
             "assert not heavy, heavy\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_math_function_on_an_array_gets_a_numpy_hint():
+    import math
+
+    from backprop_lib.checks import ExerciseFailed, call_student
+
+    def sigmoid_derivative(x):
+        s = 1 / (1 + math.exp(-x))
+        return s * (1 - s)
+
+    with pytest.raises(ExerciseFailed) as info:
+        call_student(sigmoid_derivative, np.linspace(-1.0, 1.0, 3), name="sigmoid_derivative")
+    assert "use the numpy version (np.exp" in str(info.value)
