@@ -60,7 +60,7 @@ bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 assignments: $(VENV)/.stamp-test
-	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(FORCE),--force)
+	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(filter 1 true yes,$(FORCE)),--force)
 
 clean:
 	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis

@@ -85,7 +85,13 @@ class Trainer:
                 loss = math.nan if np.isnan(out).any() else math.inf
             if not math.isfinite(loss):
                 lr = getattr(self.optimizer, "lr", None)
-                tip = f"; try a smaller learning rate (lr={lr:g})" if lr is not None else ""
+                bad = [p.name for p in self.net.parameters() if not np.isfinite(p.data).all()]
+                if bad:
+                    tip = f"; these parameters hold nan or inf: {', '.join(bad)}"
+                elif lr is not None:
+                    tip = f"; try a smaller learning rate (lr={lr:g})"
+                else:
+                    tip = ""
                 raise FloatingPointError(f"loss became {loss} at step {self.step_count + 1}{tip}")
             self.net._backward(self.loss_fn.backward(), False)
             self.optimizer.step()

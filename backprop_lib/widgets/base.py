@@ -13,6 +13,13 @@ size, so nothing flickers or jumps. Every callback is wrapped so that an error s
 message in an ``Output`` with class ``bp-error`` instead of disappearing into the
 browser console.
 
+A control that would do nothing in the current state (Back at the first step, Pause
+when nothing runs) is disabled rather than left to do nothing: a subclass sets
+``disabled`` (and any label that follows the state) in :meth:`WidgetView._sync_controls`,
+which every refresh calls, so the controls always match the model. Every other control
+changes the picture: the browser tests and ``tests/widgets/test_every_control_acts.py``
+operate each enabled control and require the picture to change.
+
 A subclass does four things::
 
     class MyView(WidgetView):
@@ -112,6 +119,13 @@ class WidgetView:
         """State key -> the control holding it, in the order they are restored."""
         return {}
 
+    def _sync_controls(self) -> None:
+        """Enable or disable controls (and update labels such as Play/Pause) from the model.
+
+        Called by every :meth:`refresh`, before painting. Disable any control whose use
+        would leave the picture unchanged in the current state. Default: nothing to do.
+        """
+
     def _background_key(self) -> Hashable | None:
         """What the background (everything but the ``dynamic`` artists) depends on.
 
@@ -179,6 +193,7 @@ class WidgetView:
         if self._hold:
             self._dirty = True
             return
+        self._sync_controls()
         if self._painter is None:
             self._painter = self._make_painter(self._fig)
             self._background = None

@@ -264,6 +264,9 @@ class GraphStepper(WidgetView):
     >>> view = GraphStepper(L)
     >>> view.step_button.click()      # the first forward step
 
+    A button that would do nothing is disabled: Reset and Back at the start, Step and
+    Play at the end. While playing, Play reads Pause and the title says "playing".
+
     State key: ``position`` (0 .. number of steps). ``from_state`` needs the expression:
     ``GraphStepper.from_state({"position": 5}, root=L)``.
     """
@@ -282,6 +285,7 @@ class GraphStepper(WidgetView):
         self.step_button = W.Button(description="Step ▶", tooltip="Do one step", button_style="primary")
         self.play_button = W.ToggleButton(value=False, description="⏵ Play",
                                           tooltip="Step automatically; click again to pause")
+        self._play_run: object | None = None
         self.position_slider = W.IntSlider(value=0, min=0, max=self.model.n_steps, description="step",
                                            continuous_update=True)
         self._on_click(self.reset_button, self.reset)
@@ -308,30 +312,50 @@ class GraphStepper(WidgetView):
 
     def reset(self) -> None:
         """Back to the start (the Reset button); also stops playing."""
-        self.play_button.value = False
-        self.position_slider.value = 0
+        with self.hold_refresh():
+            self.play_button.value = False
+            self.position_slider.value = 0
 
     def _position_changed(self, position: int) -> None:
         self.model.goto(position)
         self.refresh()
 
     def _play_toggled(self, playing: bool) -> None:
-        self.play_button.description = "⏸ Pause" if playing else "⏵ Play"
         if playing:
             if self.model.position >= self.model.n_steps:
                 self.position_slider.value = 0  # play again from the start
-            self._start_task(self._play())
+            try:
+                self._start_task(self._play())
+            except RuntimeError:
+                self.play_button.value = False
+                raise
+        self.refresh()  # the title says "playing"; the buttons follow
 
     async def _play(self) -> None:
         """Step every ``interval`` seconds until the end or until Pause; never blocks the kernel."""
+        run = self._play_run = object()  # a later Play starts a new run; this one then ends
         try:
-            while self.play_button.value and self.model.position < self.model.n_steps:
+            while self.play_button.value and self._play_run is run and self.model.position < self.model.n_steps:
                 await asyncio.sleep(self.interval)
-                if not self.play_button.value:
+                if not self.play_button.value or self._play_run is not run:
                     break
                 self.step()
         finally:
-            self.play_button.value = False
+            if self._play_run is run:
+                self.play_button.value = False
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.play_button.value)
+
+    def _sync_controls(self) -> None:
+        m, playing = self.model, self.playing
+        at_start, at_end = m.position == 0, m.position >= m.n_steps
+        self.reset_button.disabled = at_start and not playing  # (Reset also stops playing)
+        self.back_button.disabled = at_start
+        self.step_button.disabled = at_end
+        self.play_button.disabled = at_end and not playing
+        self.play_button.description = "⏸ Pause" if playing else "⏵ Play"
 
     # ------------------------------------------------------------------ drawing
     def _make_painter(self, fig: Figure) -> GraphPainter:
@@ -342,6 +366,6 @@ class GraphStepper(WidgetView):
         m = self.model
         phase = {"start": "start", "forward": "forward pass", "backward": "backward pass",
                  "done": "done: every gradient is final"}[m.phase]
-        title = f"step {m.position}/{m.n_steps} · {phase}"
+        title = f"step {m.position}/{m.n_steps} · {phase}" + (" · ▶ playing" if self.playing else "")
         caption = "\n".join(textwrap.wrap(m.describe(), width=150)[:2])
         painter.update(nodes, edges, title=title, caption=caption)

@@ -152,6 +152,7 @@ class NetworkGradientView(WidgetView):
                                         tooltip="how many layers the backward pass has reached")
         self.play_button = W.ToggleButton(value=False, description="⏵ Play backward",
                                           tooltip="animate the backward pass, output layer first")
+        self._play_run: object | None = None
         self._on_change(self.step_slider, lambda _: self.refresh())
         self._on_change(self.stage_slider, lambda _: self.refresh())
         self._on_change(self.play_button, self._play_toggled)
@@ -162,22 +163,38 @@ class NetworkGradientView(WidgetView):
         return {"train_step": self.step_slider, "backward_stage": self.stage_slider}
 
     def _play_toggled(self, playing: bool) -> None:
-        self.play_button.description = "⏸ Pause" if playing else "⏵ Play backward"
         if playing:
-            self._start_task(self._play())
+            try:
+                self._start_task(self._play())
+            except RuntimeError:
+                self.play_button.value = False
+                raise
+        self.refresh()  # the title says "playing"; the button reads Pause
 
     async def _play(self) -> None:
         """Reveal the gradients one layer at a time; yields to the kernel between frames."""
+        run = self._play_run = object()  # a later Play starts a new run; this one then ends
         try:
             if self.stage_slider.value >= self.model.n_layers:
                 self.stage_slider.value = 0
-            while self.play_button.value and self.stage_slider.value < self.model.n_layers:
+            while (self.play_button.value and self._play_run is run
+                   and self.stage_slider.value < self.model.n_layers):
                 await asyncio.sleep(self.interval)
-                if not self.play_button.value:
+                if not self.play_button.value or self._play_run is not run:
                     break
                 self.stage_slider.value += 1
         finally:
-            self.play_button.value = False
+            if self._play_run is run:
+                self.play_button.value = False
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.play_button.value)
+
+    def _sync_controls(self) -> None:
+        # Play is never a no-op (at the last layer it starts again from none); Pause stops
+        # the animation and the title stops saying "playing".
+        self.play_button.description = "⏸ Pause" if self.playing else "⏵ Play backward"
 
     def _make_painter(self, fig: Figure) -> _Painter:
         network = NetworkPainter(fig, self.model.sizes, (0.01, 0.2, 0.66, 0.7), (0.07, 0.09, 0.54, 0.03))
@@ -207,5 +224,7 @@ class NetworkGradientView(WidgetView):
         p.loss_line.set_data(np.arange(losses.size), losses)
         p.loss_point.set_data([step], [bp.loss])
         reached = "no layer yet" if stage == 0 else f"{stage} of {m.n_layers} layers"
+        if self.playing:
+            reached += " (playing)"
         p.title.set_text(f"step {step}: loss {bp.loss:.3f}, accuracy {bp.accuracy:.0%} · "
                          f"backward pass reached {reached} · largest |∂L/∂W| = {bp.scale:.2g}")
