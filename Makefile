@@ -48,7 +48,7 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-test $(LOCK)
 venv: $(VENV)/.stamp-lab
 
 lab: $(VENV)/.stamp-lab
-	$(SERIES_ENV) $(VENV)/bin/jupyter lab $(NOTEBOOK) --port=$(PORT) $(LAB_ARGS)
+	$(SERIES_ENV) $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOK) --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
 	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)

@@ -43,6 +43,8 @@ class CostMeasurement:
     fd_sample_time: float     # total time of the k sampled centered differences
     k: int                    # parameters sampled
     fd_forward_calls: int     # forward passes made while sampling (always 2k)
+    requested: int = 0        # the P asked for (the network has the closest size it can: P)
+    width: int = 0            # hidden width w of the network n_in -> w -> w -> n_out
 
     @property
     def backprop(self) -> float:
@@ -152,7 +154,8 @@ class CostModel:
             data[offset] = old
             _ = (plus - minus) / (2 * h)
         fd_time = self.clock() - start
-        result = CostMeasurement(P_actual, t_forward, t_backward, fd_time, k, counted.calls)
+        result = CostMeasurement(P_actual, t_forward, t_backward, fd_time, k, counted.calls,
+                                 requested=int(P), width=width_for(P, self.n_in, self.n_out))
         self.results[P] = result
         return result
 
@@ -166,6 +169,7 @@ class _Painter:
     fd_now: object
     bp_now: object
     text: object
+    title: object
     dynamic: list
 
 
@@ -208,7 +212,7 @@ class CostOfGradients(WidgetView):
         ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
         ax.set_xlabel("number of parameters P (log scale)")
         ax.set_ylabel("seconds for the whole gradient (log scale)")
-        ax.set_title("cost of one gradient", fontsize=11)
+        title = ax.set_title("", fontsize=11, y=1.0)  # a fixed position: no re-layout per draw
         ax.grid(alpha=0.3)
         (fd_line,) = ax.plot([], [], "s--", color=BACKWARD, ms=5, lw=1)
         (bp_line,) = ax.plot([], [], "o-", color=FORWARD, ms=5, lw=1)
@@ -227,8 +231,8 @@ class CostOfGradients(WidgetView):
                  "exact, as every parameter costs\nexactly 2 forward passes.",
                  va="top", fontsize=8.5, linespacing=1.4, color="#444444")
         text = fig.text(0.985, 0.9, "", va="top", ha="right", fontsize=9.5, linespacing=1.5)
-        return _Painter(fig, ax, fd_line, bp_line, fd_now, bp_now, text,
-                        animated(fd_line, bp_line, fd_now, bp_now, text))
+        return _Painter(fig, ax, fd_line, bp_line, fd_now, bp_now, text, title,
+                        animated(fd_line, bp_line, fd_now, bp_now, text, title))
 
     def _paint(self, p: _Painter) -> None:
         results = [self.model.results[P] for P in sorted(self.model.results)]
@@ -236,6 +240,10 @@ class CostOfGradients(WidgetView):
         p.fd_line.set_data(Ps, [r.finite_differences for r in results])
         p.bp_line.set_data(Ps, [r.backprop for r in results])
         c = self.current
+        # the slider's value, even where two neighbouring values build the same network
+        m = self.model
+        p.title.set_text(f"cost of one gradient · network {m.n_in}→{c.width}→{c.width}→{m.n_out} "
+                         f"for P ≈ {c.requested:,}")
         p.fd_now.set_data([c.P], [c.finite_differences])
         p.bp_now.set_data([c.P], [c.backprop])
         p.text.set_text("\n".join([

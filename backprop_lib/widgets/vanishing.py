@@ -177,9 +177,12 @@ class VanishingExplorer(WidgetView):
 
     def _setting_changed(self, key: str, value) -> None:
         self.model.configure(**{key: value})
-        if key == "init":
-            self.scale_slider.disabled = value != "fixed"
         self.refresh()
+
+    def _sync_controls(self) -> None:
+        # the scale is the weight std of the "fixed" init only: with Xavier or He it would
+        # change nothing, so it is disabled
+        self.scale_slider.disabled = self.model.init != "fixed"
 
     def _make_painter(self, fig: Figure) -> _Painter:
         ax_std, ax_grad = fig.subplots(1, 2, gridspec_kw={"left": 0.08, "right": 0.98, "bottom": 0.2,
