@@ -64,27 +64,41 @@ class BoundaryPainter:
 
     def __init__(self, ax, X: np.ndarray, y: np.ndarray, resolution: int = 80, *,
                  legend_below: bool = False) -> None:
-        self.ax, self.resolution = ax, resolution
-        self.grid, extent = grid_for(X, resolution)
-        n_classes = int(y.max()) + 1
-        self.image = ax.imshow(np.ones((resolution, resolution, 3)), origin="lower", extent=extent,
+        self.ax, self.resolution, self.legend_below = ax, resolution, legend_below
+        self.image = ax.imshow(np.ones((resolution, resolution, 3)), origin="lower",
                                aspect="auto", interpolation="bilinear")
-        colors = class_colors(n_classes)
-        self.points = ax.scatter(X[:, 0], X[:, 1], c=colors[y], s=14, edgecolors="black",
-                                 linewidths=0.5)
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
+        self.points = ax.scatter(X[:, 0], X[:, 1], s=14, edgecolors="black", linewidths=0.5)
         ax.set_xticks([])
         ax.set_yticks([])
+        self.legend = None
+        self.set_data(X, y)
+
+    def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Show another data set on the same axes (grid, limits, points and legend follow).
+
+        The legend below the axes is part of a view's cached background: invalidate it.
+        """
+        ax = self.ax
+        self.grid, extent = grid_for(X, self.resolution)
+        n_classes = int(y.max()) + 1
+        colors = class_colors(n_classes)
+        self.image.set_extent(extent)
+        self.points.set_offsets(X[:, :2])
+        self.points.set_facecolors(colors[y])
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
         handles = [Line2D([], [], ls="", marker="o", mfc=colors[c], mec="black", label=f"class {c}")
                    for c in range(n_classes)]
-        if legend_below:
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=n_classes,
-                      fontsize=7, frameon=False, borderaxespad=0.2, handletextpad=0.2, columnspacing=1.2)
+        if self.legend is not None:
+            self.legend.remove()
+        if self.legend_below:
+            self.legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                                    ncol=n_classes, fontsize=7, frameon=False, borderaxespad=0.2,
+                                    handletextpad=0.2, columnspacing=1.2)
             self.dynamic = animated(self.image, self.points)  # drawn in this order
         else:
-            legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
-            self.dynamic = animated(self.image, self.points, legend)
+            self.legend = ax.legend(handles=handles, loc="lower right", fontsize=7, framealpha=0.8)
+            self.dynamic = animated(self.image, self.points, self.legend)
 
     def update(self, predict_proba: Callable[[np.ndarray], np.ndarray]) -> None:
         """Recolour the background from ``predict_proba(grid) -> (G, C)`` probabilities."""

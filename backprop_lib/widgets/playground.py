@@ -7,11 +7,19 @@ the layer has stopped learning, huge bars mean trouble).
 Training runs as an asyncio task in short chunks (a few tens of milliseconds of steps,
 then a redraw, then a pause that lets the kernel answer the page), so neither the
 kernel nor the page freezes, and Pause takes effect at once.
+
+As in TensorFlow Playground, changing any setting (data set, hidden sizes, activation,
+optimizer, learning rate) stops training and starts again from a fresh network, seeded,
+so the same settings always give the same run. The picture shows it at once: the
+boundary of the untrained network, an empty loss curve, and a title that states the
+settings, e.g. ``moons · 16,16 tanh · SGD lr=0.3 · step 0 · ...``.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ipywidgets as W
@@ -32,6 +40,11 @@ from backprop_lib.widgets.base import WidgetView
 from matplotlib import colormaps
 
 DATASETS = ("moons", "circles", "spirals", "xor")
+#: How the dropdowns and the title name each choice.
+ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "adam": "Adam"}
+#: Initial right end of the loss curve's x-axis (it doubles as training goes on).
+LOSS_STEPS_SHOWN = 500
 MAX_LAYERS = 7  # bars in the gradient strip (6 hidden + output)
 
 
@@ -61,6 +74,14 @@ class PlaygroundModel:
         self.optimizer = make_optimizer(optimizer, self.net.parameters(), self.lr)
         self.trainer = Trainer(self.net, self.loss_fn, self.optimizer, self.X, self.y,
                                batch_size=batch_size, seed=seed)
+        #: Why training stopped for good (the loss became NaN or infinite), or None.
+        self.failure: str | None = None
+
+    def settings(self) -> str:
+        """The settings in one line, e.g. ``"moons · 16,16 tanh · SGD lr=0.3"``."""
+        return (f"{self.dataset} · {','.join(map(str, self.hidden))} "
+                f"{ACTIVATION_LABELS.get(self.activation, self.activation)} · "
+                f"{OPTIMIZER_LABELS.get(self.optimizer_name, self.optimizer_name)} lr={self.lr:.2g}")
 
     @property
     def steps(self) -> int:
@@ -72,17 +93,28 @@ class PlaygroundModel:
 
     def train(self, n_steps: int) -> int:
         """Exactly ``n_steps`` steps (a diverging loss raises FloatingPointError)."""
-        self.trainer.run(n_steps)
+        with self._noting_failure():
+            self.trainer.run(n_steps)
         return n_steps
 
     def train_for(self, seconds: float, max_steps: int) -> int:
         """Steps until ``seconds`` have passed or ``max_steps`` are done; returns the count."""
         deadline = time.perf_counter() + seconds
         done = 0
-        while done < max_steps and (done == 0 or time.perf_counter() < deadline):
-            self.trainer.step()
-            done += 1
+        with self._noting_failure():
+            while done < max_steps and (done == 0 or time.perf_counter() < deadline):
+                self.trainer.step()
+                done += 1
         return done
+
+    @contextlib.contextmanager
+    def _noting_failure(self) -> Iterator[None]:
+        """Remember a diverged loss in :attr:`failure` (and let the error through)."""
+        try:
+            yield
+        except FloatingPointError as exc:
+            self.failure = str(exc)
+            raise
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, C)`` of the current network."""
@@ -104,18 +136,25 @@ class _Painter:
     fig: Figure
     boundary: BoundaryPainter
     ax_loss: object
+    ax_grad: object
     loss_line: object
-    bars: list
+    bars: list          # MAX_LAYERS bars; those of the current network are visible
     bar_labels: list
     title: object
     dynamic: list
+    fitted_to: tuple = ()  # (data set, number of layers) the artists show
 
 
 class TrainingPlayground(WidgetView):
     """Data set, hidden sizes, activation, optimizer, learning rate; Train / Pause / Step.
 
     State keys: ``dataset``, ``hidden`` (text like ``"16, 16"``), ``activation``,
-    ``optimizer``, ``lr``. Changing any of them starts a fresh network.
+    ``optimizer``, ``lr``. Changing any of them stops training and starts a fresh
+    (seeded) network, drawn at once with the new settings in the title.
+
+    Train runs ``RUN_STEPS`` steps in the background and is disabled while it runs;
+    Pause is enabled only then. After the loss diverged, Train and Step are disabled
+    until a setting changes (the title says why).
     """
 
     STATE_KEYS = ("dataset", "hidden", "activation", "optimizer", "lr")
@@ -133,12 +172,13 @@ class TrainingPlayground(WidgetView):
         super().__init__()
         self._n, self._seed = n, seed
         self.model = PlaygroundModel(dataset, parse_sizes(hidden), activation, lr, optimizer, n=n, seed=seed)
+        self._run: object | None = None  # the training run in progress (a token), or None
         self.dataset_dropdown = W.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
         self.hidden_text = W.Text(value=hidden, description="hidden", continuous_update=False,
                                   placeholder="e.g. 16, 16", tooltip="hidden layer sizes, comma separated")
-        self.activation_dropdown = W.Dropdown(options=[("tanh", "tanh"), ("ReLU", "relu"), ("sigmoid", "sigmoid")],
+        self.activation_dropdown = W.Dropdown(options=[(label, key) for key, label in ACTIVATION_LABELS.items()],
                                               value=activation, description="activation")
-        self.optimizer_dropdown = W.Dropdown(options=[("SGD", "sgd"), ("Momentum", "momentum"), ("Adam", "adam")],
+        self.optimizer_dropdown = W.Dropdown(options=[(label, key) for key, label in OPTIMIZER_LABELS.items()],
                                              value=optimizer, description="optimizer")
         self.lr_slider = W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description="learning rate",
                                           readout_format=".2g", style={"description_width": "initial"})
@@ -154,7 +194,6 @@ class TrainingPlayground(WidgetView):
         self._on_click(self.train_button, self.train)
         self._on_click(self.pause_button, self.pause)
         self._on_click(self.step_button, self.step)
-        self._running = False
         self.widget = self._build_root(
             W.HBox([self.dataset_dropdown, self.hidden_text, self.activation_dropdown]),
             W.HBox([self.optimizer_dropdown, self.lr_slider]),
@@ -167,95 +206,139 @@ class TrainingPlayground(WidgetView):
                 "activation": self.activation_dropdown, "optimizer": self.optimizer_dropdown,
                 "lr": self.lr_slider}
 
+    @staticmethod
+    def _painter_key(model: PlaygroundModel) -> tuple[str, int]:
+        """What the artists depend on: the data (points, grid) and the number of layers (bars)."""
+        return model.dataset, len(model.hidden)
+
     # ------------------------------------------------------------------ actions
     def rebuild(self) -> None:
-        """A fresh network from the current settings (stops training)."""
-        self.pause()
-        self.model = PlaygroundModel(self.dataset_dropdown.value, parse_sizes(self.hidden_text.value),
-                                     self.activation_dropdown.value, self.lr_slider.value,
-                                     self.optimizer_dropdown.value, n=self._n, seed=self._seed)
+        """Stop training and start again from a fresh network with the current settings."""
+        hidden = parse_sizes(self.hidden_text.value)  # a typo changes nothing (the error shows)
+        model = PlaygroundModel(self.dataset_dropdown.value, hidden, self.activation_dropdown.value,
+                                self.lr_slider.value, self.optimizer_dropdown.value, n=self._n,
+                                seed=self._seed)
+        self._run = None  # a training loop in progress ends at its next chunk
+        self.model = model
         self.progress.value = 0
-        self._painter = None  # new data, new layers: new artists
-        self._fig.clear()
-        self.refresh()
+        self.refresh()  # the painter adapts to new data or layers (see _fit)
 
     def step(self) -> None:
         """Train ``STEP_STEPS`` steps now and redraw."""
-        self.model.train(self.STEP_STEPS)
-        self.refresh()
+        try:
+            self.model.train(self.STEP_STEPS)
+        finally:
+            self.refresh()  # also after a diverged loss: the steps done and the reason show
 
     def train(self) -> None:
         """Start training in the background (``RUN_STEPS`` steps, in chunks)."""
-        if self._running:
+        if self.running or self.model.failure is not None:
             return
-        self._running = True
+        run = self._run = object()
         self.progress.value = 0
         try:
-            self._start_task(self._train_loop())
+            self._start_task(self._train_loop(run))
         except RuntimeError:
-            self._running = False
+            self._run = None
             raise
+        finally:
+            self.refresh()  # "training…" in the title; Train disabled, Pause enabled
 
     def pause(self) -> None:
-        """Stop background training after the current chunk."""
-        self._running = False
+        """Stop background training (the chunk in progress, if any, is the last)."""
+        if self._run is None:
+            return
+        self._run = None
+        self.refresh()
 
-    async def _train_loop(self) -> None:
+    async def _train_loop(self, run: object) -> None:
         done = 0
         try:
-            while self._running and done < self.RUN_STEPS:
+            while self._run is run and done < self.RUN_STEPS:
                 done += self.model.train_for(self.CHUNK_SECONDS, self.RUN_STEPS - done)
                 self.progress.value = done
+                if done >= self.RUN_STEPS:
+                    break
                 self.refresh()
                 await asyncio.sleep(0.01)  # let the kernel handle clicks and redraws
         finally:
-            self._running = False
+            if self._run is run:  # finished (or failed) by itself, not paused or rebuilt
+                self._run = None
+                self.refresh()
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._run is not None
+
+    def _sync_controls(self) -> None:
+        failed = self.model.failure is not None
+        self.train_button.disabled = self.running or failed
+        self.pause_button.disabled = not self.running
+        self.step_button.disabled = failed
 
     # ------------------------------------------------------------------ drawing
+    def _background_key(self) -> tuple | None:
+        # everything but the dynamic artists depends only on the data set (extent, legend),
+        # the number of layers (bar names) and the loss axis' length: coming back to a
+        # setting seen before costs a blit, not a full draw
+        p = self._painter
+        return None if p is None else (p.fitted_to, p.ax_loss.get_xlim()[1])
+
     def _make_painter(self, fig: Figure) -> _Painter:
-        ax_b = fig.add_axes((0.01, 0.1, 0.33, 0.78))
+        ax_b = fig.add_axes((0.01, 0.1, 0.33, 0.76))
         ax_l = fig.add_axes((0.42, 0.16, 0.25, 0.68))
         ax_g = fig.add_axes((0.76, 0.16, 0.22, 0.68))
         boundary = BoundaryPainter(ax_b, self.model.X, self.model.y, resolution=60, legend_below=True)
-        ax_b.set_title("decision boundary", fontsize=10)
+        # titles at a fixed position (y given): no re-layout on each full draw
+        ax_b.set_title("decision boundary", fontsize=10, y=1.0)
         ax_l.set_yscale("log")
         ax_l.set_ylim(1e-3, 3)
-        ax_l.set_xlim(0, 500)
+        ax_l.set_xlim(0, LOSS_STEPS_SHOWN)
         ax_l.set_xlabel("training step")
-        ax_l.set_title("loss (log scale)", fontsize=10)
+        ax_l.set_title("loss (log scale)", fontsize=10, y=1.0)
         ax_l.grid(alpha=0.3)
         (loss_line,) = ax_l.plot([], [], color="black", lw=1.2)
-        n_layers = len(self.model.hidden) + 1
-        names = [f"W{k + 1}" for k in range(n_layers)]
-        colors = colormaps[SEQUENTIAL](np.linspace(0.1, 0.9, n_layers))
-        bars = ax_g.barh(np.arange(n_layers), np.full(n_layers, 1e-8), left=1e-8, color=colors)
+        bars = ax_g.barh(np.arange(MAX_LAYERS), np.full(MAX_LAYERS, 1e-8), left=1e-8)
         ax_g.set_xscale("log")
         ax_g.set_xlim(1e-8, 1e2)
         ax_g.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
         ax_g.xaxis.set_minor_locator(NullLocator())
-        ax_g.set_yticks(np.arange(n_layers), names)
-        ax_g.invert_yaxis()
         ax_g.set_xlabel("‖∂L/∂W‖ (log scale)")
-        ax_g.set_title("gradient norm per layer", fontsize=10)
-        bar_labels = [ax_g.text(2e-8, k, "", va="center", fontsize=8) for k in range(n_layers)]
-        title = fig.text(0.42, 0.985, "", fontsize=11, va="top")
-        dynamic = boundary.dynamic + animated(loss_line, *bars, *bar_labels, title)
-        return _Painter(fig, boundary, ax_l, loss_line, list(bars), bar_labels, title, dynamic)
+        ax_g.set_title("gradient norm per layer", fontsize=10, y=1.0)
+        bar_labels = [ax_g.text(2e-8, k, "", va="center", fontsize=8) for k in range(MAX_LAYERS)]
+        title = fig.text(0.01, 0.985, "", fontsize=11, va="top")
+        p = _Painter(fig, boundary, ax_l, ax_g, loss_line, list(bars), bar_labels, title, [])
+        self._fit(p)
+        return p
+
+    def _fit(self, p: _Painter) -> None:
+        """Adapt the artists to the model's data set and number of layers (no new axes)."""
+        m = self.model
+        n_layers = len(m.hidden) + 1
+        if p.fitted_to[:1] != (m.dataset,):
+            p.boundary.set_data(m.X, m.y)
+        colors = colormaps[SEQUENTIAL](np.linspace(0.1, 0.9, n_layers))
+        for k, (bar, label) in enumerate(zip(p.bars, p.bar_labels)):
+            bar.set_visible(k < n_layers)
+            label.set_visible(k < n_layers)
+            if k < n_layers:
+                bar.set_facecolor(colors[k])
+        p.ax_grad.set_yticks(np.arange(n_layers), [f"W{k + 1}" for k in range(n_layers)])
+        p.ax_grad.set_ylim(n_layers - 0.5, -0.5)  # W1 at the top
+        p.dynamic = p.boundary.dynamic + animated(p.loss_line, *p.bars, *p.bar_labels, p.title)
+        p.fitted_to = self._painter_key(m)
 
     def _paint(self, p: _Painter) -> None:
         m = self.model
+        if p.fitted_to != self._painter_key(m):  # another data set or number of layers
+            self._fit(p)  # (a new background key: see _background_key)
         p.boundary.update(m.predict_proba)
         history = np.asarray(m.history, dtype=float)
-        right = p.ax_loss.get_xlim()[1]
-        if history.size > right:  # grow the x-axis by doubling (rarely: keeps the background cached)
-            while right < history.size:
-                right *= 2
-            p.ax_loss.set_xlim(0, right)
-            self._invalidate_background()
+        right = LOSS_STEPS_SHOWN
+        while right < history.size:  # the x-axis grows by doubling (rarely: the background stays cached)
+            right *= 2
+        if p.ax_loss.get_xlim()[1] != right:  # grown, or back to the start after a rebuild
+            p.ax_loss.set_xlim(0, right)  # (a new background key: see _background_key)
         p.loss_line.set_data(np.arange(1, history.size + 1), np.clip(history, 1e-3, None))
         for bar, label, norm in zip(p.bars, p.bar_labels, m.grad_norms()):
             shown = min(max(norm, 1.1e-8), 1e2)
@@ -263,6 +346,10 @@ class TrainingPlayground(WidgetView):
             label.set_text(f"{norm:.2g}")
             label.set_x(min(shown * 1.5, 1.5))  # just right of the bar's end
         loss = f"{history[-1]:.3f}" if history.size else "–"
-        text = f"step {m.steps} · loss {loss} · accuracy {m.accuracy():.0%}"
+        text = f"{m.settings()} · step {m.steps} · loss {loss} · accuracy {m.accuracy():.0%}"
+        if m.failure is not None:
+            text += " · diverged: lower the learning rate"
+        elif self.running:
+            text += " · training…"
         p.title.set_text(text)
         self.status.value = text

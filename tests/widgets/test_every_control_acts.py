@@ -104,9 +104,12 @@ async def exercise(view) -> list[str]:
         for control in skipped:
             await use(control)
     finally:
-        for task in list(view._tasks):
-            task.cancel()
-        await asyncio.gather(*view._tasks, return_exceptions=True)
+        try:  # let background work (play, training) end by itself ...
+            await asyncio.wait_for(view.wait_idle(), PATIENCE)
+        except asyncio.TimeoutError:  # ... or stop it
+            for task in list(view._tasks):
+                task.cancel()
+            await asyncio.gather(*view._tasks, return_exceptions=True)
     return done
 
 
