@@ -15,6 +15,10 @@ Fields of :class:`LayerRecord` (``H`` is the layer's output, ``||.||`` the Eucli
 * ``grad_out_norm``: :math:`\|\partial L/\partial H\|`
 * ``param_grad_norm``, ``param_norm``: :math:`\|\bar\theta\|` and :math:`\|\theta\|`
   over all the layer's parameters together, or ``None`` for a layer without any.
+* ``weight_grad_norm``: :math:`\|\bar W\|` of the weight matrix alone (biases left
+  out), or ``None`` for a layer without a weight ``W``. With a tiny initialization the
+  weight gradient vanishes while the bias gradient need not: plot this one for
+  "how much does W learn".
 
 Values may be ``inf`` or ``nan`` when the network has blown up; that is the point
 of looking, so no error is raised for them. If the network's output is not finite,
@@ -28,7 +32,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from ._validate import as_float_array
-from .layers import Module
+from .layers import Module, Parameter
 from .losses import Loss
 
 __all__ = ["LayerRecord", "record_pass"]
@@ -46,6 +50,7 @@ class LayerRecord:
     grad_out_norm: float
     param_grad_norm: Optional[float]
     param_norm: Optional[float]
+    weight_grad_norm: Optional[float] = None
 
 
 def _norm(arrays: List[np.ndarray]) -> float:
@@ -94,5 +99,7 @@ def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> Tuple[float, List
                 frac_zero=stats[i][2], grad_out_norm=grad_norms[i],
                 param_grad_norm=(_norm([p.grad for p in params]) if finite else float("nan"))
                 if params else None,
-                param_norm=_norm([p.data for p in params]) if params else None))
+                param_norm=_norm([p.data for p in params]) if params else None,
+                weight_grad_norm=(_norm([layer.W.grad]) if finite else float("nan"))
+                if isinstance(getattr(layer, "W", None), Parameter) else None))
     return loss, records

@@ -16,7 +16,7 @@ RNG = np.random.default_rng(3)
 def test_record_fields_are_the_documented_interface():
     names = [f.name for f in dataclasses.fields(LayerRecord)]
     assert names == ["index", "name", "out_mean", "out_std", "frac_zero", "grad_out_norm",
-                     "param_grad_norm", "param_norm"]
+                     "param_grad_norm", "param_norm", "weight_grad_norm"]
 
 
 def test_records_match_a_hand_computed_pass():
@@ -94,3 +94,24 @@ def test_overflowing_network_reports_nan_instead_of_raising():
     assert np.isnan(loss)
     assert all(np.isnan(r.grad_out_norm) and np.isnan(r.param_grad_norm) for r in recs)
     assert np.isinf(recs[-1].out_std) or np.isnan(recs[-1].out_std)
+
+
+def test_weight_grad_norm_leaves_the_bias_out():
+    import numpy as np
+
+    from backprop_lib.layers import Linear, Sequential, Tanh
+    from backprop_lib.losses import SoftmaxCrossEntropy
+    from backprop_lib.monitor import record_pass
+
+    rng = np.random.default_rng(0)
+    net = Sequential(Linear(3, 4, seed=0), Tanh(), Linear(4, 2, seed=1))
+    X, y = rng.standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+    _, records = record_pass(net, X, y, SoftmaxCrossEntropy())
+    for record, layer in zip(records, net.layers):
+        if isinstance(layer, Linear):
+            assert record.weight_grad_norm == np.linalg.norm(layer.W.grad)
+            both = np.sqrt(np.sum(layer.W.grad ** 2) + np.sum(layer.b.grad ** 2))
+            assert np.isclose(record.param_grad_norm, both)
+            assert record.weight_grad_norm < record.param_grad_norm
+        else:
+            assert record.weight_grad_norm is None
