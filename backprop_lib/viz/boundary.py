@@ -76,7 +76,8 @@ class BoundaryPainter:
     def set_data(self, X: np.ndarray, y: np.ndarray) -> None:
         """Show another data set on the same axes (grid, limits, points and legend follow).
 
-        The legend below the axes is part of a view's cached background: invalidate it.
+        The legend below the axes is not dynamic: a view caching its background must redraw
+        it (a new background key, or :meth:`WidgetView._invalidate_background`).
         """
         ax = self.ax
         self.grid, extent = grid_for(X, self.resolution)

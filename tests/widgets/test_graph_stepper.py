@@ -146,3 +146,55 @@ def test_rejects_values_without_local_derivatives():
 
     with pytest.raises(TypeError, match="_local_grads"):
         GraphStepperModel(Node(1.0, (Node(0.5), Node(0.5))))
+
+
+def test_play_reads_pause_while_playing_and_pausing_shows():
+    view = GraphStepper(small_expression(), interval=10.0)   # no step happens during the test
+    seen = {}
+
+    async def main():
+        before = view.png()
+        view.play_button.value = True
+        seen["playing"] = (view.play_button.description, "playing" in view._painter.title.get_text(),
+                           view.png() != before, view.reset_button.disabled)
+        await asyncio.sleep(0)
+        before = view.png()
+        view.play_button.value = False                        # Pause
+        seen["paused"] = (view.play_button.description, "playing" in view._painter.title.get_text(),
+                          view.png() != before)
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert seen["playing"] == ("⏸ Pause", True, True, False)  # Reset (stops playing) is enabled
+    assert seen["paused"] == ("⏵ Play", False, True)
+    assert view.model.position == 0
+
+
+def test_pause_then_play_again_runs_one_player():
+    view = GraphStepper(small_expression(), interval=0.01)
+
+    async def main():
+        view.play_button.value = True
+        await asyncio.sleep(0.015)
+        view.play_button.value = False
+        view.play_button.value = True                         # the first player must not revive
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert view.model.position == view.model.n_steps and view.play_button.value is False
+
+
+def test_buttons_follow_the_position():
+    view = GraphStepper(small_expression())
+    n = view.model.n_steps
+    for position in [0, 1, n - 1, n]:
+        view.position_slider.value = position
+        assert view.reset_button.disabled == view.back_button.disabled == (position == 0)
+        assert view.step_button.disabled == view.play_button.disabled == (position == n)
+
+
+def test_play_without_an_event_loop_leaves_play_off():
+    view = GraphStepper(small_expression())
+    view.play_button.value = True
+    assert view.play_button.value is False and view.play_button.description == "⏵ Play"
+    assert "running event loop" in error_text(view)

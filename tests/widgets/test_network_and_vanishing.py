@@ -111,3 +111,32 @@ def test_off_scale_values_are_marked():
     view = VanishingExplorer.from_state({"depth": 40, "activation": "sigmoid", "init": "fixed", "scale": 0.001})
     low = view._painter.grad_low
     assert len(low.get_xdata()) > 0
+
+
+def test_network_view_pausing_the_backward_animation_shows():
+    view = NetworkGradientView(max_steps=40, chunk=10, interval=10.0)
+    seen = {}
+
+    async def main():
+        view.play_button.value = True
+        await asyncio.sleep(0)
+        seen["playing"] = (view.play_button.description, view._painter.title.get_text())
+        before = view.png()
+        view.play_button.value = False
+        seen["paused"] = (view.play_button.description, view.png() != before)
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert seen["playing"][0] == "⏸ Pause" and "(playing)" in seen["playing"][1]
+    assert seen["paused"] == ("⏵ Play backward", True)
+
+
+def test_scale_slider_is_enabled_exactly_for_the_fixed_init():
+    for init in ["fixed", "xavier", "he"]:
+        view = VanishingExplorer(depth=5, init=init)
+        assert view.scale_slider.disabled == (init != "fixed")
+        view.set_state({"init": "fixed"})
+        assert not view.scale_slider.disabled
+        before = view.png()
+        view.scale_slider.value = 0.5
+        assert view.png() != before

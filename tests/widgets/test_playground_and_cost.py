@@ -10,7 +10,7 @@ from backprop_lib.widgets import CostOfGradients, TrainingPlayground
 from backprop_lib.widgets._nets import build_mlp, parse_sizes
 from backprop_lib.widgets.cost import CostModel, width_for
 from backprop_lib.widgets.playground import PlaygroundModel
-from widget_helpers import error_text
+from widget_helpers import error_text, png_pixels
 
 
 def test_playground_model_learns_moons_without_a_browser():
@@ -159,3 +159,142 @@ def test_cost_view_adds_a_point_per_setting():
     assert f"{view.current.P:,}" in text and f"{view.current.ratio:.2f}" in text
     with pytest.raises(ValueError, match="P"):
         view.set_state({"P": 10})
+
+
+# ---------------------------------------------------------------- settings restart training
+def fresh_png(**settings) -> bytes:
+    return TrainingPlayground(n=60, **settings).png()
+
+
+@pytest.mark.parametrize("control, value, shown", [
+    ("optimizer_dropdown", "adam", "Adam lr=0.3"),
+    ("lr_slider", 0.05, "SGD lr=0.05"),
+    ("activation_dropdown", "relu", "16,16 ReLU"),
+    ("dataset_dropdown", "xor", "xor · 16,16"),
+    ("hidden_text", "8", "moons · 8 tanh"),
+])
+def test_a_new_setting_restarts_from_a_fresh_network_drawn_at_once(control, value, shown):
+    view = TrainingPlayground(n=60)
+    view.step_button.click()
+    trained = view.png()
+    getattr(view, control).value = value
+    assert view.model.steps == 0 and view.model.history == [] and view.progress.value == 0
+    assert len(view._painter.loss_line.get_xdata()) == 0            # an empty loss curve
+    title = view._painter.title.get_text()
+    assert shown in title and "step 0" in title
+    assert view.png() != trained
+    key = {"optimizer_dropdown": "optimizer", "lr_slider": "lr", "activation_dropdown": "activation",
+           "dataset_dropdown": "dataset", "hidden_text": "hidden"}[control]
+    # the same picture as a new playground with these settings: seeded, reproducible
+    assert png_pixels(view.png()).tolist() == png_pixels(fresh_png(**{key: value})).tolist()
+
+
+def test_the_title_states_every_setting():
+    view = TrainingPlayground(dataset="moons", hidden="16, 16", activation="tanh", optimizer="sgd",
+                              lr=0.3, n=60)
+    assert view._painter.title.get_text().startswith("moons · 16,16 tanh · SGD lr=0.3 · step 0")
+
+
+def test_every_learning_rate_step_shows_in_the_title():
+    view = TrainingPlayground(n=60)
+    seen = set()
+    for exponent in np.arange(-4, 1.01, 0.1):
+        view.lr_slider.value = 10 ** exponent
+        seen.add(view._painter.title.get_text())
+    assert len(seen) == 51
+
+
+def test_coming_back_to_a_data_set_gives_the_same_picture():
+    view = TrainingPlayground(n=60)
+    first = view.png()
+    for dataset in ["spirals", "circles", "moons"]:
+        view.dataset_dropdown.value = dataset
+    view.hidden_text.value = "4, 4, 4, 4"
+    view.hidden_text.value = "16, 16"
+    assert view.png() == first
+
+
+def test_hidden_sizes_change_the_bars():
+    view = TrainingPlayground(n=60)
+    view.hidden_text.value = "8, 8, 8, 8"
+    bars = view._painter.bars
+    assert [bar.get_visible() for bar in bars] == [True] * 5 + [False] * 2
+    assert [t.get_text() for t in view._painter.ax_grad.get_yticklabels()] == ["W1", "W2", "W3", "W4", "W5"]
+
+
+# ---------------------------------------------------------------- buttons follow the state
+def test_pause_is_enabled_only_while_training():
+    view = TrainingPlayground(n=60)
+    view.RUN_STEPS = 10_000
+    assert view.pause_button.disabled and not view.train_button.disabled
+    states = {}
+
+    async def main():
+        view.train_button.click()
+        states["running"] = (view.train_button.disabled, view.pause_button.disabled,
+                             "training…" in view._painter.title.get_text())
+        while view.model.steps == 0:
+            await asyncio.sleep(0.005)
+        before = view.png()
+        view.pause_button.click()
+        states["paused"] = (view.train_button.disabled, view.pause_button.disabled,
+                            "training…" in view._painter.title.get_text(), view.png() != before)
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert states["running"] == (True, False, True)
+    assert states["paused"] == (False, True, False, True)
+
+
+def test_training_to_the_end_re_enables_train():
+    view = TrainingPlayground(n=60)
+    view.RUN_STEPS = 30
+
+    async def main():
+        view.train_button.click()
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert view.model.steps == 30 and not view.running
+    assert not view.train_button.disabled and view.pause_button.disabled
+    assert "training…" not in view._painter.title.get_text()
+
+
+def test_a_new_setting_while_training_stops_it_and_train_runs_one_loop():
+    view = TrainingPlayground(n=60)
+    view.RUN_STEPS = 10_000
+
+    async def main():
+        view.train_button.click()
+        while view.model.steps == 0:
+            await asyncio.sleep(0.005)
+        view.optimizer_dropdown.value = "adam"           # stops training, fresh network
+        assert not view.running and view.model.steps == 0
+        assert view.pause_button.disabled and not view.train_button.disabled
+        view.train_button.click()                        # at once: the old loop must not revive
+        await asyncio.sleep(0.1)
+        view.pause_button.click()
+        await view.wait_idle()
+
+    asyncio.run(main())
+    assert view.model.steps == view.progress.value       # one loop trained this model
+
+
+def test_a_diverged_loss_disables_train_and_step_until_a_setting_changes():
+    view = TrainingPlayground(n=60)
+    _diverge_at_step_3(view.model)
+    view.step_button.click()
+    assert view.model.failure and view.train_button.disabled and view.step_button.disabled
+    assert "diverged" in view._painter.title.get_text() and "step 2" in view._painter.title.get_text()
+    view.lr_slider.value = 0.1
+    assert view.model.failure is None
+    assert not view.train_button.disabled and not view.step_button.disabled
+    assert "diverged" not in view._painter.title.get_text()
+
+
+# ---------------------------------------------------------------- cost of gradients
+def test_cost_title_names_the_network_for_the_slider_value():
+    view = CostOfGradients(P=10_000, budget=0.002, repeats=2)
+    w = width_for(10_000)
+    assert view._painter.title.get_text() == f"cost of one gradient · network 32→{w}→{w}→10 for P ≈ 10,000"
+    assert view.current.requested == 10_000 and view.current.width == w
