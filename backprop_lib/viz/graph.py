@@ -160,7 +160,7 @@ class GraphPainter:
                 Patch(fc="white", ec=HIGHLIGHT, lw=2.5, label="this step"),
             ]
             fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False,
-                       bbox_to_anchor=(0.995, 0.995))
+                       bbox_to_anchor=(0.985, 0.995), borderaxespad=0.2)
         self.dynamic = animated(*self.arrows, *self.boxes, *self.texts, *self.edge_labels,
                                 self.title, self.caption)
         #: Dynamic artists restyled since the view last drew them (None: all of them).

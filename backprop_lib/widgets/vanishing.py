@@ -4,7 +4,8 @@ A deep MLP of ``depth`` hidden layers (each ``Linear(width, width)`` then the ac
 processes one batch of random inputs. For every hidden layer the picture shows
 
 * the spread (standard deviation) of its activations ``H``, and
-* the norm of the gradient of its weights, ``||dW||``,
+* the norm of the gradient arriving at its output, ``||dL/dH||`` (the backward signal;
+  every weight gradient of that layer is built from it),
 
 both on a log scale. With sigmoid, or a weight scale that is too small, both shrink
 geometrically with depth (vanishing); with too large a scale they grow (exploding);
@@ -39,7 +40,7 @@ class DepthProfile:
 
     layers: np.ndarray        # 1 .. depth
     act_std: np.ndarray       # std of each hidden layer's output H
-    grad_norm: np.ndarray     # ||dL/dW|| of each hidden layer's weights
+    grad_norm: np.ndarray     # ||dL/dH|| at each hidden layer's output (after its activation)
     loss: float
 
 
@@ -89,7 +90,7 @@ class VanishingModel:
             loss, records = record_pass(net, self.X, self.y, self.loss_fn)
             # layers alternate Linear, activation, ..., Linear(out): hidden block i is 2i, 2i+1
             act_std = np.array([records[2 * i + 1].out_std for i in range(self.depth)])
-            grad = np.array([records[2 * i].param_grad_norm for i in range(self.depth)], dtype=float)
+            grad = np.array([records[2 * i + 1].grad_out_norm for i in range(self.depth)], dtype=float)
             self._profile = DepthProfile(np.arange(1, self.depth + 1), act_std, grad, loss)
         return self._profile
 
@@ -99,7 +100,7 @@ class VanishingModel:
         if not np.all(np.isfinite(g)):
             return "the network overflowed: some gradients are not finite (exploding)"
         first, last, low, high = g[0], g[-1], float(g.min()), float(g.max())
-        where = f"‖dW‖ is {first:.2g} at layer 1 and {last:.2g} at layer {self.depth}"
+        where = f"‖∂L/∂H‖ is {first:.2g} at layer 1 and {last:.2g} at layer {self.depth}"
         if high > 1e3:
             trend = "exploding"
         elif low < 1e-6 or (last > 0 and first / last < 1e-2):
@@ -190,7 +191,7 @@ class VanishingExplorer(WidgetView):
         lines = []
         for ax, color, title, ylabel in [
             (ax_std, FORWARD, "forward: spread of activations", "std of H (log scale)"),
-            (ax_grad, BACKWARD, "backward: gradient of the weights", "‖∂L/∂W‖ (log scale)"),
+            (ax_grad, BACKWARD, "backward: gradient at each layer's output", "‖∂L/∂H‖ (log scale)"),
         ]:
             ax.set_yscale("log")
             ax.set_ylim(*Y_LIMITS)

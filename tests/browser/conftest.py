@@ -176,9 +176,13 @@ class LabServer:
             self._log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(chromium_path):
-    """One JupyterLab for the whole session, serving the notebook directory."""
+    """One JupyterLab for the browser tests, serving the notebook directory.
+
+    Module-scoped, like `browser`: Playwright's sync API keeps an event loop running in
+    this thread while it lives, so it must stop before other tests use asyncio.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="backprop-lab-"))
     server = LabServer(NOTEBOOK_DIR, workdir)
     try:
@@ -191,7 +195,7 @@ def lab_server(chromium_path):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
     from playwright.sync_api import sync_playwright
 
