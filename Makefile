@@ -16,7 +16,7 @@ PORT     ?= 8888
 TORCH    ?= $(if $(filter true 1,$(CI)),1,)
 # Small matrices dominate the series: one BLAS thread avoids spin-waiting threads that
 # make widgets sluggish on shared machines, and keeps stored outputs identical between
-# `make notebooks` and `make test`. The benchmarks set their own thread counts.
+# `make notebooks` and `make test`. The benchmarks use it too, and give PyTorch the same.
 SERIES_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: lab test notebooks bench assignments clean venv help
@@ -57,7 +57,7 @@ notebooks: $(VENV)/.stamp-test
 	$(SERIES_ENV) $(PY) tools/run_notebooks.py notebooks
 
 bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
-	$(PY) -m benchmarks.run $(BENCH_ARGS)
+	$(SERIES_ENV) $(PY) -m benchmarks.run $(BENCH_ARGS)
 
 assignments: $(VENV)/.stamp-test
 	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(filter 1 true yes,$(FORCE)),--force)

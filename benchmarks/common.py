@@ -82,3 +82,29 @@ def _fmt(x: object) -> str:
 
 def ms(seconds: float) -> float:
     return seconds * 1e3
+
+
+def block_medians(fns: dict[str, Callable[[], object]], rounds: int = 3, min_seconds: float = 0.15,
+                  max_calls: int = 200, warmup: int = 2) -> dict[str, float]:
+    """Median time per call, measured in blocks that take turns: A-block, B-block, ... per round.
+
+    Within a round each function runs in a block of its own, after ``warmup`` untimed
+    calls, until the block has taken ``min_seconds`` (or ``max_calls`` calls). Blocks,
+    rather than alternating single calls, matter when the peers use different thread
+    pools (OpenBLAS for numpy, OpenMP for PyTorch): a pool that was just busy keeps
+    spinning for a moment and would slow whichever call came right after it.
+    """
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(warmup):
+                fn()
+            spent, calls = 0.0, 0
+            while (spent < min_seconds and calls < max_calls) or calls < 3:
+                t0 = time.perf_counter()
+                fn()
+                dt = time.perf_counter() - t0
+                times[name].append(dt)
+                spent += dt
+                calls += 1
+    return {name: statistics.median(ts) for name, ts in times.items()}

@@ -6,6 +6,9 @@ alternation:
 
 * our step (forward + backward + update) and its forward and backward alone,
 * the same step in PyTorch (same thread count, same weights),
+Each is timed in blocks that take turns (see ``common.block_medians``); the table
+gives the median time per call.
+
 * the matrix multiplies alone: the 4 forward GEMMs and the 2L - 1 = 7 backward GEMMs
   of exactly the shapes our step uses. Their share of our step says how close we are to
   the floor set by BLAS.
@@ -18,7 +21,7 @@ from backprop_lib.layers import Linear, ReLU, Sequential
 from backprop_lib.losses import SoftmaxCrossEntropy
 from backprop_lib.optim import SGD
 
-from .common import format_table, interleaved_medians, ms
+from .common import block_medians, format_table, ms
 
 N_CLASSES = 10
 N_LINEAR = 4
@@ -107,18 +110,29 @@ def measure(batch: int, width: int, dtype, repeats: int = 7, with_torch: bool = 
             topt.zero_grad(set_to_none=False)
 
         fns["torch"] = torch_step
-    t = interleaved_medians(fns, repeats=repeats)
+    t = block_medians(fns, rounds=repeats)
     t["backward"] = max(t["fwd+bwd"] - t["forward"], 0.0)
     return t
 
 
-def run(batches=(64, 256, 1024), widths=(128, 512, 1024), dtypes=(np.float64, np.float32), repeats: int = 7) -> tuple[str, dict]:
+def _blas_threads() -> int:
+    import os
+
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+def run(batches=(64, 256, 1024), widths=(128, 512, 1024), dtypes=(np.float64, np.float32), repeats: int = 5) -> tuple[str, dict]:
     try:
         import torch
 
         import os
 
-        torch.set_num_threads(os.cpu_count() or 1)
+        # Same thread count for both: numpy's BLAS follows OPENBLAS_NUM_THREADS (make bench
+        # sets 1, as for the notebooks), and torch is told the same.
+        torch.set_num_threads(_blas_threads())
         with_torch = True
     except ImportError:
         with_torch = False
@@ -141,7 +155,7 @@ def run(batches=(64, 256, 1024), widths=(128, 512, 1024), dtypes=(np.float64, np
                                f"{(2 * L - 1) / L:.2f}"])
     med_ratio = float(np.median(ratios)) if ratios else float("nan")
     table = format_table(
-        "Vectorized MLP train step (4 Linear, ReLU, softmax CE, SGD) vs PyTorch CPU, medians",
+        f"Vectorized MLP train step (4 Linear, ReLU, softmax CE, SGD) vs PyTorch CPU, {_blas_threads()} thread(s) each, medians",
         ["dtype", "batch", "width", "ours ms", "torch ms", "ours / torch", "matmuls ms", "matmuls share"],
         rows,
     )

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         elif section == "cost":
             from . import cost_of_gradients
 
-            table, _ = cost_of_gradients.run(hidden=(2, 16) if args.quick else (2, 16, 166, 1666),
+            table, _ = cost_of_gradients.run(hidden=(1, 7) if args.quick else (1, 7, 28, 96),
                                              repeats=2 if args.quick else 5)
         else:
             from . import widget_latency
