@@ -256,7 +256,7 @@ class GraphStepperModel:
 
 
 class GraphStepper(WidgetView):
-    """Buttons ⏮ reset, ◀ back, ▶ step, ⏵ play/pause, and a step slider, over the graph of ``root``.
+    """Buttons reset, ◀ back, ▶ step, ▶ play/pause, and a step slider, over the graph of ``root``.
 
     >>> from backprop_lib.scalar import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -280,10 +280,10 @@ class GraphStepper(WidgetView):
         self.model = GraphStepperModel(root)
         #: Seconds between two steps while playing.
         self.interval = float(interval)
-        self.reset_button = W.Button(description="⏮ Reset", tooltip="Back to the start")
+        self.reset_button = W.Button(description="Reset", tooltip="Back to the start")
         self.back_button = W.Button(description="◀ Back", tooltip="Undo one step")
         self.step_button = W.Button(description="Step ▶", tooltip="Do one step", button_style="primary")
-        self.play_button = W.ToggleButton(value=False, description="⏵ Play",
+        self.play_button = W.ToggleButton(value=False, description="▶ Play",
                                           tooltip="Step automatically; click again to pause")
         self._play_run: object | None = None
         self.position_slider = W.IntSlider(value=0, min=0, max=self.model.n_steps, description="step",
@@ -355,7 +355,7 @@ class GraphStepper(WidgetView):
         self.back_button.disabled = at_start
         self.step_button.disabled = at_end
         self.play_button.disabled = at_end and not playing
-        self.play_button.description = "⏸ Pause" if playing else "⏵ Play"
+        self.play_button.description = "■ Pause" if playing else "▶ Play"
 
     # ------------------------------------------------------------------ drawing
     def _make_painter(self, fig: Figure) -> GraphPainter:

@@ -150,7 +150,7 @@ class NetworkGradientView(WidgetView):
                                        style={"description_width": "initial"}, continuous_update=True)
         self.stage_slider = W.IntSlider(value=m.n_layers, min=0, max=m.n_layers, description="backward",
                                         tooltip="how many layers the backward pass has reached")
-        self.play_button = W.ToggleButton(value=False, description="⏵ Play backward",
+        self.play_button = W.ToggleButton(value=False, description="▶ Play backward",
                                           tooltip="animate the backward pass, output layer first")
         self._play_run: object | None = None
         self._on_change(self.step_slider, lambda _: self.refresh())
@@ -194,7 +194,7 @@ class NetworkGradientView(WidgetView):
     def _sync_controls(self) -> None:
         # Play is never a no-op (at the last layer it starts again from none); Pause stops
         # the animation and the title stops saying "playing".
-        self.play_button.description = "⏸ Pause" if self.playing else "⏵ Play backward"
+        self.play_button.description = "■ Pause" if self.playing else "▶ Play backward"
 
     def _make_painter(self, fig: Figure) -> _Painter:
         network = NetworkPainter(fig, self.model.sizes, (0.01, 0.2, 0.66, 0.7), (0.07, 0.09, 0.54, 0.03))

@@ -184,7 +184,7 @@ class TrainingPlayground(WidgetView):
                                           readout_format=".2g", style={"description_width": "initial"})
         self.train_button = W.Button(description="▶ Train", button_style="primary",
                                      tooltip=f"train {self.RUN_STEPS} steps in the background")
-        self.pause_button = W.Button(description="⏸ Pause", tooltip="stop training")
+        self.pause_button = W.Button(description="■ Pause", tooltip="stop training")
         self.step_button = W.Button(description=f"Step ×{self.STEP_STEPS}", tooltip=f"train {self.STEP_STEPS} steps")
         self.progress = W.IntProgress(value=0, min=0, max=self.RUN_STEPS, description="progress")
         self.status = W.Label("")

@@ -165,8 +165,8 @@ def test_play_reads_pause_while_playing_and_pausing_shows():
         await view.wait_idle()
 
     asyncio.run(main())
-    assert seen["playing"] == ("⏸ Pause", True, True, False)  # Reset (stops playing) is enabled
-    assert seen["paused"] == ("⏵ Play", False, True)
+    assert seen["playing"] == ("■ Pause", True, True, False)  # Reset (stops playing) is enabled
+    assert seen["paused"] == ("▶ Play", False, True)
     assert view.model.position == 0
 
 
@@ -196,5 +196,5 @@ def test_buttons_follow_the_position():
 def test_play_without_an_event_loop_leaves_play_off():
     view = GraphStepper(small_expression())
     view.play_button.value = True
-    assert view.play_button.value is False and view.play_button.description == "⏵ Play"
+    assert view.play_button.value is False and view.play_button.description == "▶ Play"
     assert "running event loop" in error_text(view)

@@ -127,8 +127,8 @@ def test_network_view_pausing_the_backward_animation_shows():
         await view.wait_idle()
 
     asyncio.run(main())
-    assert seen["playing"][0] == "⏸ Pause" and "(playing)" in seen["playing"][1]
-    assert seen["paused"] == ("⏵ Play backward", True)
+    assert seen["playing"][0] == "■ Pause" and "(playing)" in seen["playing"][1]
+    assert seen["paused"] == ("▶ Play backward", True)
 
 
 def test_scale_slider_is_enabled_exactly_for_the_fixed_init():
