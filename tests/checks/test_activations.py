@@ -4,20 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
+from checker_helpers import fails as _fails
 from backprop_lib.checks.activations import (check_logsumexp, check_sigmoid_backward,
                                              check_softmax_cross_entropy_backward)
 from backprop_lib.losses import logsumexp as reference_logsumexp
 from backprop_lib.losses import softmax
-
-
-def _fails(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
 
 
 def _sig(z):

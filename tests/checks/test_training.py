@@ -4,17 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
+from checker_helpers import fails as _fails
 from backprop_lib.checks.training import check_momentum_update, check_train_step
-
-
-def _fails(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
 
 
 # ---------------------------------------------------------------- Exercise 7.1

@@ -4,18 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
+from checker_helpers import fails as _fails
 from backprop_lib.checks.vectorized import check_linear_backward, check_linear_dW_loops, check_unbroadcast
 from backprop_lib.layers import unbroadcast as reference_unbroadcast
-
-
-def _fails(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
 
 
 # ---------------------------------------------------------------- Exercise 5.1
