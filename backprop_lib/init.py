@@ -64,8 +64,12 @@ def xavier_std(n_in: int, n_out: int) -> float:
     return math.sqrt(2.0 / (n_in + n_out))
 
 
-def he_std(n_in: int, n_out: int) -> float:
-    r""":math:`\sqrt{2 / n_\text{in}}` (He/Kaiming, normal, for ReLU)."""
+def he_std(n_in: int, n_out: int | None = None) -> float:
+    r""":math:`\sqrt{2 / n_\text{in}}` (He/Kaiming, normal, for ReLU).
+
+    Only the fan-in matters, so ``he_std(fan_in)`` works too; ``n_out`` is accepted so
+    that every scheme has the signature ``(n_in, n_out)``.
+    """
     return math.sqrt(2.0 / n_in)
 
 

@@ -313,3 +313,11 @@ def test_module_call_is_forward():
     X = RNG.standard_normal((3, 2))
     np.testing.assert_array_equal(layer(X), layer.forward(X))
     assert isinstance(layer, Module)
+
+
+def test_he_std_needs_only_the_fan_in():
+    import math
+
+    from backprop_lib.init import he_std
+
+    assert he_std(50) == he_std(50, 7) == math.sqrt(2 / 50)
