@@ -60,6 +60,15 @@ from backprop_lib.viz.render import Rect, artist_rects, canvas_pixels, canvas_pn
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+
+def _reset_font_cache() -> None:
+    """Forget matplotlib's cached font objects, so the next draw loads fresh ones."""
+    from matplotlib import font_manager
+
+    cached = getattr(font_manager, "_get_font", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
 class WidgetView:
     """Base class of every widget view (see the module docstring for the recipe)."""
 
@@ -198,8 +207,20 @@ class WidgetView:
             self._painter = self._make_painter(self._fig)
             self._background = None
             self._backgrounds.clear()  # drawn with the artists of the previous painter
-        self._paint(self._painter)
-        self.image.value = self._render()
+        try:
+            self._paint(self._painter)
+            png = self._render()
+        except RuntimeError as exc:
+            if "glyph" not in str(exc):
+                raise
+            # FreeType occasionally fails to load a glyph with matplotlib 3.11.2 (fixed
+            # upstream) and leaves the cached font object unusable: drop the font cache
+            # and the cached backgrounds, then draw everything once more.
+            _reset_font_cache()
+            self._invalidate_background()
+            self._paint(self._painter)
+            png = self._render()
+        self.image.value = png
         self.render_count += 1
 
     def _invalidate_background(self) -> None:
