@@ -6,21 +6,12 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
 from backprop_lib.checks.derivatives import (
     check_centered_difference,
     check_sigmoid_derivative,
     check_tiny_model_grad,
 )
-
-
-def fails_with(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden, quiet=True)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
+from checker_helpers import fails_with
 
 
 # ------------------------------------------------------------ Exercise 1.1

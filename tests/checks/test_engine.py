@@ -3,18 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
 from backprop_lib.checks.engine import check_backward, check_mul_rule, check_pow_rule
 from backprop_lib.scalar import topological_order
-
-
-def fails_with(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden, quiet=True)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
+from checker_helpers import fails_with
 
 
 # ------------------------------------------------------------ Exercise 3.1

@@ -3,17 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
 from backprop_lib.checks.graphs import check_fork_graph_grads, check_topological_order
-
-
-def fails_with(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden, quiet=True)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
+from checker_helpers import fails_with
 
 
 # ------------------------------------------------------------ Exercise 2.1

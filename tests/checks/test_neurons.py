@@ -6,17 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lib.checks import ExerciseFailed
 from backprop_lib.checks.neurons import check_hinge_loss, check_neuron_grads, check_train_step
-
-
-def fails_with(checker, fn, *fragments, hidden=False):
-    with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden, quiet=True)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
+from checker_helpers import fails_with
 
 
 # ------------------------------------------------------------ Exercise 4.1
