@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import threading
 import traceback
 from collections.abc import Callable, Coroutine, Hashable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
@@ -81,6 +82,9 @@ class WidgetView:
     KEPT_BACKGROUNDS: ClassVar[int] = 8
 
     def __init__(self) -> None:
+        # One figure, one renderer: a click handled while a background task is drawing
+        # must wait for that draw, or FreeType's state is corrupted mid-glyph.
+        self._draw_lock = threading.RLock()
         self.image = W.Image(
             format="png",
             width=self.WIDTH_PX,
@@ -207,11 +211,18 @@ class WidgetView:
             self._painter = self._make_painter(self._fig)
             self._background = None
             self._backgrounds.clear()  # drawn with the artists of the previous painter
+        with self._draw_lock:
+            png = self._draw()
+        self.image.value = png
+        self.render_count += 1
+
+    def _draw(self) -> bytes:
+        """Paint and render the figure (callers hold ``_draw_lock``)."""
         try:
             self._paint(self._painter)
-            png = self._render()
+            return self._render()
         except RuntimeError as exc:
-            if "glyph" not in str(exc):
+            if "glyph" not in str(exc).lower():
                 raise
             # FreeType occasionally fails to load a glyph with matplotlib 3.11.2 (fixed
             # upstream) and leaves the cached font object unusable: drop the font cache
@@ -219,9 +230,7 @@ class WidgetView:
             _reset_font_cache()
             self._invalidate_background()
             self._paint(self._painter)
-            png = self._render()
-        self.image.value = png
-        self.render_count += 1
+            return self._render()
 
     def _invalidate_background(self) -> None:
         """Call when something outside the painter's ``dynamic`` artists changed.

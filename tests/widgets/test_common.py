@@ -118,7 +118,7 @@ def test_a_glyph_loading_failure_is_redrawn_once_not_shown():
     def flaky_render():
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("failed to load glyph")
+            raise RuntimeError("FT_Load_Glyph (ft2font.cpp line 646) failed with error 0x14: invalid outline")
         return real_render()
 
     view._render = flaky_render
