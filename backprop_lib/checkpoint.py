@@ -61,7 +61,7 @@ class CheckpointedSequential(Sequential):
     def _run(self, a: int, b: int, x: np.ndarray) -> np.ndarray:
         for i in range(a, b):
             try:
-                x = self.layers[i]._forward(x)
+                x = self.layers[i].forward_unchecked(x)
             except ValueError as exc:
                 raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
         return x
@@ -70,7 +70,7 @@ class CheckpointedSequential(Sequential):
         for i in range(a, b):
             self.layers[i].clear_cache()
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         checkpoints = []
         last = len(self.bounds) - 1
         for s, (a, b) in enumerate(self.bounds):
@@ -83,8 +83,8 @@ class CheckpointedSequential(Sequential):
         self._out_shape = x.shape
         return x
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        checkpoints = self._need_cache()
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        checkpoints = self.need_cache()
         stop = 0 if input_grad else self._first_with_params()
         recomputed = 0
         last = len(self.bounds) - 1
@@ -96,7 +96,7 @@ class CheckpointedSequential(Sequential):
                 self._run(a, b, checkpoints[s])    # recompute this segment's caches
                 recomputed += b - a
             for i in range(b - 1, max(a, stop) - 1, -1):
-                dout = self.layers[i]._backward(dout, input_grad or i > stop)
+                dout = self.layers[i].backward_unchecked(dout, input_grad or i > stop)
             self._drop(a, b)
         self._last_segment_live = False
         self.recomputed_layers = recomputed

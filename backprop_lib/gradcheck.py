@@ -202,13 +202,13 @@ def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: floa
     analytic.update({name: p.grad.copy() for name, p in named})
 
     def f(_: np.ndarray) -> float:
-        return float(np.sum(layer._forward(x) * G))
+        return float(np.sum(layer.forward_unchecked(x) * G))
 
     numerical, n_forward = {}, 0
     for name, arr in [("x", x)] + [(name, p.data) for name, p in named]:
         numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
         n_forward += n
-    layer._forward(x)          # leave the cache consistent with the unperturbed input
+    layer.forward_unchecked(x)          # leave the cache consistent with the unperturbed input
     errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
     return GradCheckReport(errors, n_forward, tol, analytic, numerical)
 
@@ -237,13 +237,13 @@ def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
     analytic.update({name: p.grad.copy() for name, p in named})
 
     def f(_: np.ndarray) -> float:
-        return loss_fn.forward(net._forward(X), y)
+        return loss_fn.forward(net.forward_unchecked(X), y)
 
     numerical, n_forward = {}, 0
     for name, arr in [("X", X)] + [(name, p.data) for name, p in named]:
         numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
         n_forward += n
-    loss_fn.forward(net._forward(X), y)
+    loss_fn.forward(net.forward_unchecked(X), y)
     errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
     return GradCheckReport(errors, n_forward, tol, analytic, numerical)
 

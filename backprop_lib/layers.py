@@ -109,9 +109,11 @@ class Parameter:
 class Module:
     """Base class: ``forward``, ``backward``, ``parameters``, ``zero_grad``.
 
-    Subclasses implement ``_forward(x)`` and ``_backward(dout, input_grad)``, which
-    skip the input checks; the public ``forward``/``backward`` check once, then call
-    them. Containers call their children's ``_forward``/``_backward`` directly, so
+    The unchecked pass is part of the public interface. Subclasses implement
+    ``forward_unchecked(x)`` and ``backward_unchecked(dout, input_grad)``: the same two
+    passes without input validation (``x``/``dout`` must already be clean float arrays of
+    the right shape). ``forward``/``backward`` validate once, then call them. Containers,
+    the trainer, the gradient checker and the monitor call ``*_unchecked`` directly, so
     data is checked once per pass, not once per layer.
     """
 
@@ -125,7 +127,7 @@ class Module:
         """Output for input ``x`` (checked: float array without NaN; ints become float64)."""
         if not is_clean_float(x):                  # names the module only when something is wrong
             x = as_float_array(x, "input", self._who())
-        return self._forward(x)
+        return self.forward_unchecked(x)
 
     __call__ = forward
 
@@ -143,15 +145,19 @@ class Module:
             dout = as_float_array(dout, "dout", who)
             check_shape(dout, self._out_shape, "dout", who,
                         hint="dout is dL/d(output) and has the shape of the output")
-        return self._backward(dout, bool(input_grad))
+        return self.backward_unchecked(dout, bool(input_grad))
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """The forward pass without input checks: store what backward needs in ``self.cache``."""
         raise NotImplementedError
 
-    def _backward(self, dout: np.ndarray, input_grad: bool) -> Optional[np.ndarray]:  # pragma: no cover
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool) -> Optional[np.ndarray]:  # pragma: no cover
+        """The backward pass without input checks: add into ``p.grad``, return dL/d(input)
+        (or ``None`` when ``input_grad`` is false)."""
         raise NotImplementedError
 
-    def _need_cache(self) -> Any:
+    def need_cache(self) -> Any:
+        """``self.cache`` from the last forward pass; a clear error if there was none."""
         if self.cache is None:
             raise RuntimeError(f"{self._who()}.backward needs the cache of a forward pass "
                                f"(run forward first; it may have been cleared)")
@@ -246,7 +252,7 @@ class Linear(Module):
         self.b: Optional[Parameter] = Parameter(np.zeros(self.n_out, dtype=dt), "b") if bias else None
         self._params = [self.W] + ([self.b] if self.b is not None else [])
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.n_in:
             hint = ""
             if x.ndim == 1:
@@ -262,8 +268,8 @@ class Linear(Module):
         self._out_shape = Z.shape
         return Z
 
-    def _backward(self, dZ: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        X = self._need_cache()
+    def backward_unchecked(self, dZ: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        X = self.need_cache()
         self.W.grad += X.T @ dZ                   # dW = X^T dZ
         if self.b is not None:
             self.b.grad += unbroadcast(dZ, self.b.shape)   # db = sum over rows of dZ
@@ -280,13 +286,13 @@ class ReLU(Module):
     r""":math:`H = \max(Z, 0)`; :math:`\bar Z = \bar H \odot [Z > 0]` (derivative 0 at Z = 0,
     as in PyTorch). Cache: the boolean mask ``Z > 0`` (1 byte per entry). Any shape."""
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         self.cache = x > 0
         self._out_shape = x.shape
         return np.maximum(x, 0)
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        mask = self._need_cache()
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        mask = self.need_cache()
         return dout * mask if input_grad else None
 
 
@@ -295,14 +301,14 @@ class Tanh(Module):
 
     ``np.tanh`` saturates to :math:`\pm 1` without overflow for any finite input."""
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         H = np.tanh(x)
         self.cache = H
         self._out_shape = x.shape
         return H
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        H = self._need_cache()
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        H = self.need_cache()
         if not input_grad:
             return None
         local = H * H
@@ -320,14 +326,14 @@ class Sigmoid(Module):
     gives 1, without warnings). Cache: the output H.
     """
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         H = sigmoid(x)
         self.cache = H
         self._out_shape = x.shape
         return H
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        H = self._need_cache()
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        H = self.need_cache()
         if not input_grad:
             return None
         local = 1 - H
@@ -347,11 +353,11 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 class Identity(Module):
     r""":math:`H = Z`; :math:`\bar Z = \bar H`. Nothing to cache."""
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         self._out_shape = x.shape
         return x
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
         return dout if input_grad else None
 
 
@@ -378,16 +384,16 @@ class Residual(Module):
     def _named_children(self) -> List[Tuple[str, Module]]:
         return [("inner", self.inner)]
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
-        h = self.inner._forward(x)
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
+        h = self.inner.forward_unchecked(x)
         if h.shape != x.shape:
             raise ValueError(f"Residual needs an inner module that keeps the shape: "
                              f"{self.inner._who()} maps {shape_str(x.shape)} to {shape_str(h.shape)}")
         self._out_shape = x.shape
         return x + h
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
-        d_inner = self.inner._backward(dout, input_grad)
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+        d_inner = self.inner.backward_unchecked(dout, input_grad)
         return dout + d_inner if input_grad else None    # gradients add at the fork
 
     def _who(self) -> str:
@@ -422,10 +428,10 @@ class Sequential(Module):
     def _named_children(self) -> List[Tuple[str, Module]]:
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         for i, layer in enumerate(self.layers):
             try:
-                x = layer._forward(x)
+                x = layer.forward_unchecked(x)
             except ValueError as exc:
                 raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
         self._out_shape = x.shape
@@ -437,10 +443,10 @@ class Sequential(Module):
                 return i
         return len(self.layers)
 
-    def _backward(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
         stop = 0 if input_grad else self._first_with_params()
         for i in range(len(self.layers) - 1, stop - 1, -1):
-            dout = self.layers[i]._backward(dout, input_grad or i > stop)
+            dout = self.layers[i].backward_unchecked(dout, input_grad or i > stop)
         return dout if input_grad else None
 
     def __getitem__(self, index: Union[int, slice]) -> Module:

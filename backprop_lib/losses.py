@@ -73,7 +73,7 @@ class Loss:
     def backward(self) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _need_cache(self) -> Any:
+    def need_cache(self) -> Any:
         if self.cache is None:
             raise RuntimeError(f"{self!r}.backward called before forward: compute the loss first")
         return self.cache
@@ -112,7 +112,7 @@ class SoftmaxCrossEntropy(Loss):
         return float(loss)
 
     def backward(self) -> np.ndarray:
-        probs, y = self._need_cache()
+        probs, y = self.need_cache()
         N = probs.shape[0]
         dlogits = probs / N
         dlogits[np.arange(N), y] -= 1 / N                        # (p - onehot(y)) / N
@@ -151,5 +151,5 @@ class MSELoss(Loss):
         return float(np.mean(diff * diff))
 
     def backward(self) -> np.ndarray:
-        diff = self._need_cache()
+        diff = self.need_cache()
         return diff * (2 / diff.size)

@@ -75,7 +75,7 @@ def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> Tuple[float, List
     with np.errstate(over="ignore", invalid="ignore"):
         for i, layer in enumerate(layers):
             try:
-                x = layer._forward(x)
+                x = layer.forward_unchecked(x)
             except ValueError as exc:
                 raise ValueError(f"layer {i} of {type(net).__name__}: {exc}") from None
             n = x.size
@@ -88,7 +88,7 @@ def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> Tuple[float, List
             dout = loss_fn.backward()
             for i in range(len(layers) - 1, -1, -1):
                 grad_norms[i] = float(np.linalg.norm(dout))
-                dout = layers[i]._backward(dout, True)
+                dout = layers[i].backward_unchecked(dout, True)
         else:                    # the output overflowed: no loss, no gradients (reported as nan)
             loss = float("nan")
         records = []

@@ -78,7 +78,7 @@ class Trainer:
         """One forward / backward / update / zero_grad; returns the loss before the update."""
         Xb, yb = self._next_batch()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = self.net._forward(Xb)
+            out = self.net.forward_unchecked(Xb)
             if np.isfinite(out).all():
                 loss = self.loss_fn.forward(out, yb)
             else:                              # the network's output overflowed
@@ -93,7 +93,7 @@ class Trainer:
                 else:
                     tip = ""
                 raise FloatingPointError(f"loss became {loss} at step {self.step_count + 1}{tip}")
-            self.net._backward(self.loss_fn.backward(), False)
+            self.net.backward_unchecked(self.loss_fn.backward(), False)
             self.optimizer.step()
             self.optimizer.zero_grad()
         self.step_count += 1

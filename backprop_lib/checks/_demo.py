@@ -1,12 +1,12 @@
 """A tiny example checker, used by the framework's own tests and the classroom fixture.
 
-Not part of the series: the real checkers live in ``backprop_lib/checks/<topic>.py``.
+Not part of the series: the real checkers live in ``backprop_lib/checks/nbNN_<topic>.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_square", "check_grad_of_square"]
 

@@ -120,11 +120,11 @@ class CostModel:
         P_actual = net.num_parameters()
 
         def loss() -> float:
-            return self.loss_fn.forward(net._forward(self.X), self.y)
+            return self.loss_fn.forward(net.forward_unchecked(self.X), self.y)
 
         def forward_backward() -> None:
             loss()
-            net._backward(self.loss_fn.backward(), False)
+            net.backward_unchecked(self.loss_fn.backward(), False)
 
         loss()  # warm up (first calls allocate)
         t_forward = self._best_time(loss)

@@ -79,12 +79,12 @@ class BrokenLinear(Module):
         self.b = Parameter(RNG.standard_normal(3), "b")
         self._params = [self.W, self.b]
 
-    def _forward(self, x):
+    def forward_unchecked(self, x):
         self.cache = x
         self._out_shape = (x.shape[0], 3)
         return x @ self.W.data + self.b.data
 
-    def _backward(self, dZ, input_grad=True):
+    def backward_unchecked(self, dZ, input_grad=True):
         x = self.cache
         self.W.grad += (x.T @ dZ).T if self.bug == "transposed dW" else x.T @ dZ
         self.b.grad += dZ.mean(axis=0) if self.bug == "mean for db" else dZ.sum(axis=0)

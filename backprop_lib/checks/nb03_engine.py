@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..scalar.engine import Value, topological_order
-from .core import CheckContext, exercise
+from .framework import CheckContext, exercise
 
 __all__ = ["check_mul_rule", "check_pow_rule", "check_backward"]
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_he_std", "check_sigmoid_chain_grad", "check_residual_backward"]
 

@@ -13,7 +13,7 @@ r"""Checkers for notebook 09, "The cost of backprop".
 """
 from __future__ import annotations
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_fd_forward_passes", "check_count_matmuls", "check_stored_activation_bytes"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_sigmoid_backward", "check_logsumexp", "check_softmax_cross_entropy_backward"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scalar import MLP, Value
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_neuron_grads", "check_hinge_loss", "check_train_step"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from checker_helpers import fails as _fails, stub as _stub
-from backprop_lib.checks.pytorch import check_silu_backward, check_torch_linear_backward
+from backprop_lib.checks.nb10_frameworks import check_silu_backward, check_torch_linear_backward
 
 
 def _sig(z):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from checker_helpers import fails as _fails
-from backprop_lib.checks.training import check_momentum_update, check_train_step
+from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
 
 
 # ---------------------------------------------------------------- Exercise 7.1

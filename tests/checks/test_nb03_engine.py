@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_lib.checks.engine import check_backward, check_mul_rule, check_pow_rule
+from backprop_lib.checks.nb03_engine import check_backward, check_mul_rule, check_pow_rule
 from backprop_lib.scalar import topological_order
 from checker_helpers import fails_with
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_silu_backward", "check_torch_linear_backward"]
 

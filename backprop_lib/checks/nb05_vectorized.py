@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_linear_dW_loops", "check_linear_backward", "check_unbroadcast"]
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_centered_difference", "check_sigmoid_derivative", "check_tiny_model_grad"]
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..layers import Linear, Sequential, Tanh
 from ..losses import SoftmaxCrossEntropy
 from ..optim import SGD, Momentum
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_train_step", "check_momentum_update"]
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lib.checks.neurons import check_hinge_loss, check_neuron_grads, check_train_step
+from backprop_lib.checks.nb04_neurons import check_hinge_loss, check_neuron_grads, check_train_step
 from checker_helpers import fails_with
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..scalar.engine import Value
-from .core import exercise
+from .framework import exercise
 
 __all__ = ["check_fork_graph_grads", "check_topological_order"]
 

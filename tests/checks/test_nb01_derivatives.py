@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from backprop_lib.checks.derivatives import (
+from backprop_lib.checks.nb01_derivatives import (
     check_centered_difference,
     check_sigmoid_derivative,
     check_tiny_model_grad,

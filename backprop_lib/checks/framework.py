@@ -1,0 +1,209 @@
+"""The framework every exercise checker is built on: :func:`exercise`, :class:`Checker`
+and the :class:`CheckContext` a checker body works through.
+
+A checker runs the student's code on fixed and seeded random inputs, compares the
+results with the reference implementation and, on the first mismatch, raises
+:class:`~.failure.ExerciseFailed` with a message that says *what* is wrong ("the
+gradient has the wrong sign", "expected shape (3, 4), got (4, 3): did you transpose?").
+Whatever the student's code does (raise, loop forever, return ``None``, return a list),
+the checker raises nothing but ``ExerciseFailed``.
+
+Writing a checker
+-----------------
+Put it in ``backprop_lib/checks/nbNN_<topic>.py`` (the module of that notebook)::
+
+    from .framework import exercise
+
+    @exercise("Exercise 5.1", "linear_backward")
+    def check_linear_backward(c):
+        for N, n_in, n_out in c.cases([(2, 3, 4), (1, 1, 1)], hidden=[(5, 7, 3), (64, 10, 10)]):
+            X, W = c.rng.normal(size=(N, n_in)), c.rng.normal(size=(n_in, n_out))
+            dout = c.rng.normal(size=(N, n_out))
+            with c.case(f"X of shape {X.shape}, W of shape {W.shape}"):
+                dX, dW, db = c.call(X, W, dout, returns=("dX", "dW", "db"))
+                c.compare("dX", dX, dout @ W.T)
+                c.compare("dW", dW, X.T @ dout, mistakes={
+                    "dW = X @ dout.T? The order of the product is swapped": (dout.T @ X)})
+                c.compare("db", db, dout.sum(axis=0))
+
+The decorated function becomes ``check_linear_backward(student_fn, hidden=False)``.
+It prints ``✔ Exercise 5.1 linear_backward: 6 of 6 checks passed`` on success.
+Inside the body, ``c`` is a :class:`CheckContext`: ``c.call`` runs the student's code
+(time-limited, arguments copied), ``c.compare`` counts one check and fails with a
+diagnosis, ``c.check(condition, message)`` counts a yes/no check, ``c.rng`` is a
+seeded :class:`numpy.random.Generator` (a different seed when ``hidden=True``).
+A bug in the body itself becomes an ``ExerciseFailed`` saying "internal checker error".
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import traceback
+import zlib
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .diagnosis import diagnose
+from .failure import ExerciseFailed
+from .running import DEFAULT_TIME_LIMIT, call_student
+
+__all__ = ["CheckContext", "Checker", "exercise"]
+
+
+class CheckContext:
+    """What a checker body receives: the student's object, the random generator and
+    the operations that count checks. Create it through :func:`exercise`."""
+
+    def __init__(self, checker: "Checker", student: Any, hidden: bool, time_limit: float | None):
+        self.checker = checker
+        self.student = student
+        self.hidden = bool(hidden)
+        self.time_limit = time_limit
+        self.name = checker.name
+        self.passed = 0
+        self._case: str | None = None
+        seed = zlib.crc32(f"{checker.exercise}/{checker.name}/{'hidden' if hidden else 'public'}".encode())
+        self.rng = np.random.default_rng(seed)
+
+    # -- cases ---------------------------------------------------------------
+    def cases(self, public: Iterable[Any], hidden: Iterable[Any] | None = None) -> list[Any]:
+        """The public cases, or with ``hidden=True`` the hidden ones (default: both)."""
+        public = list(public)
+        if not self.hidden:
+            return public
+        return list(hidden) if hidden is not None else public
+
+    @contextlib.contextmanager
+    def case(self, description: str) -> Iterator[None]:
+        """Name the current inputs in failure messages: ``with c.case("X of shape (2, 3)"):``."""
+        previous, self._case = self._case, description
+        try:
+            yield
+        finally:
+            self._case = previous
+
+    # -- running the student's code -------------------------------------------
+    def call(self, *args: Any, returns: Sequence[str] | None = None, copy_args: bool = True,
+             **kwargs: Any) -> Any:
+        """Call the student's object with copies of the arguments (time-limited).
+
+        ``returns=("dX", "dW", "db")`` checks that a tuple of that length comes back.
+        """
+        return self.run(self.student, *args, name=self.name, returns=returns, copy_args=copy_args, **kwargs)
+
+    def run(self, fn: Any, *args: Any, name: str | None = None, returns: Sequence[str] | None = None,
+            copy_args: bool = True, **kwargs: Any) -> Any:
+        """Like :meth:`call` for any callable of the student's (e.g. a bound method)."""
+        if copy_args:
+            args = copy.deepcopy(args)
+            kwargs = copy.deepcopy(kwargs)
+        label = name or getattr(fn, "__name__", None) or self.name
+        try:
+            result = call_student(fn, *args, name=label, time_limit=self.time_limit, **kwargs)
+        except ExerciseFailed as exc:
+            self.fail(exc.message, name_case=not exc.any_input)
+        if returns is not None:
+            result = self._unpack(label, result, tuple(returns))
+        return result
+
+    def _unpack(self, label: str, result: Any, names: tuple[str, ...]) -> tuple:
+        want = f"{len(names)} values ({', '.join(names)})"
+        if result is None:
+            self.fail(f"`{label}` returned None, but it should return {want}: did you forget `return`?")
+        if not isinstance(result, (tuple, list)):
+            self.fail(f"`{label}` should return {want}, but returned a single {type(result).__name__}.")
+        if len(result) != len(names):
+            self.fail(f"`{label}` should return {want}, but returned {len(result)} values.")
+        return tuple(result)
+
+    # -- counting checks -------------------------------------------------------
+    def compare(self, what: str, got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
+                batch_size: int | None = None, mistakes: Mapping[str, Any] | None = None) -> None:
+        """One check: ``got`` must match ``expected`` (see :func:`diagnose`)."""
+        message = diagnose(what, got, expected, rtol=rtol, atol=atol, batch_size=batch_size, mistakes=mistakes)
+        if message is not None:
+            self.fail(message)
+        self.passed += 1
+
+    def check(self, condition: Any, message: str) -> None:
+        """One yes/no check; ``message`` says what is wrong when ``condition`` is false."""
+        if not bool(condition):
+            self.fail(message)
+        self.passed += 1
+
+    def fail(self, message: str, *, name_case: bool = True) -> None:
+        """Stop with ``message`` (the exercise and, if ``name_case``, the current case are added)."""
+        raise ExerciseFailed(self._format(message, name_case=name_case))
+
+    def _format(self, message: str, *, name_case: bool = True) -> str:
+        head = f"{self.checker.exercise} {self.name}"
+        if self._case and name_case:
+            head += f" (with {self._case})"
+        return f"{head}:\n{message}"
+
+
+class Checker:
+    """A callable checker: ``checker(student, hidden=False)``.
+
+    Usually made by the :func:`exercise` decorator. ``body(c)`` receives a
+    :class:`CheckContext` and performs the checks through it.
+    """
+
+    def __init__(self, exercise: str, name: str, body: Callable[[CheckContext], Any], *,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT):
+        self.exercise = exercise
+        self.name = name
+        self.body = body
+        self.time_limit = time_limit
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+            try:
+                setattr(self, attr, getattr(body, attr))
+            except AttributeError:
+                pass
+
+    def __call__(self, student: Any, hidden: bool = False, *, time_limit: float | None = None,
+                 quiet: bool = False) -> None:
+        limit = self.time_limit if time_limit is None else time_limit
+        c = CheckContext(self, student, hidden, limit)
+        try:
+            self.body(c)
+        except ExerciseFailed as exc:
+            message = exc.message
+            if not message.startswith(self.exercise):
+                message = c._format(message)
+            raise ExerciseFailed(message) from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a bug in the checker itself
+            raise ExerciseFailed(self._internal_error(exc)) from None
+        if c.passed == 0:
+            raise ExerciseFailed(self._internal_error(RuntimeError("the checker ran no checks")))
+        if not quiet:
+            extra = " (hidden tests)" if c.hidden else ""
+            print(f"✔ {self.exercise} {self.name}: {c.passed} of {c.passed} checks passed{extra}")
+
+    def _internal_error(self, exc: BaseException) -> str:
+        frame = None
+        try:
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+        except Exception:
+            pass
+        where = f" ({os.path.basename(frame.filename)}, line {frame.lineno})" if frame else ""
+        return (f"internal checker error in {self.exercise} {self.name}: "
+                f"{type(exc).__name__}: {exc}{where}\n"
+                "This is a bug in the checker, not necessarily in your code: please report it.")
+
+    def __repr__(self) -> str:
+        return f"<checker for {self.exercise} {self.name}>"
+
+
+def exercise(exercise_id: str, name: str) -> Callable[[Callable[[CheckContext], Any]], Checker]:
+    """Decorator turning ``body(c)`` into a :class:`Checker` for ``exercise_id``
+    ("Exercise 5.1"), where the student writes ``name`` ("linear_backward")."""
+
+    def decorate(body: Callable[[CheckContext], Any]) -> Checker:
+        return Checker(exercise_id, name, body)
+
+    return decorate
