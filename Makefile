@@ -23,7 +23,7 @@ SERIES_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 help:
 	@echo "make lab          set up .venv, then open JupyterLab on the series"
-	@echo "make test         set up .venv, then run every test (unit, nbval, browser, nbgrader)"
+	@echo "make test         set up .venv, then lint (ruff) and run every test (unit, nbval, browser, nbgrader)"
 	@echo "make notebooks    re-execute and normalize every notebook in order"
 	@echo "make bench        run the benchmarks and print their tables"
 	@echo "make assignments  build student versions with nbgrader (course/)"
@@ -51,6 +51,7 @@ lab: $(VENV)/.stamp-lab
 	$(SERIES_ENV) $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOK) --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
+	$(VENV)/bin/ruff check .
 	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
 notebooks: $(VENV)/.stamp-test

@@ -19,8 +19,9 @@ Conventions (the same everywhere):
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def is_clean_float(x: Any) -> bool:
     return isinstance(x, np.ndarray) and x.dtype in FLOAT_DTYPES and bool(np.isfinite(x).all())
 
 
-def as_float_array(x: Any, name: str, who: str, ndim: Optional[int] = None,
+def as_float_array(x: Any, name: str, who: str, ndim: int | None = None,
                    finite: bool = True) -> np.ndarray:
     """``x`` as a float32/float64 ndarray, checked.
 
@@ -109,7 +110,7 @@ def as_float_array(x: Any, name: str, who: str, ndim: Optional[int] = None,
     return arr
 
 
-def check_shape(arr: np.ndarray, expected: Sequence[Optional[int]], name: str, who: str,
+def check_shape(arr: np.ndarray, expected: Sequence[int | None], name: str, who: str,
                 hint: str = "") -> None:
     """Check ``arr.shape`` against ``expected``, where ``None`` means "any size" (shown as N)."""
     ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))

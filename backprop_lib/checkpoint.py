@@ -25,7 +25,8 @@ function runs (with :mod:`tracemalloc`).
 from __future__ import annotations
 
 import tracemalloc
-from typing import Any, Callable, Iterator, List, Optional, Tuple, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class CheckpointedSequential(Sequential):
                              f"({len(self.layers)}), got {k}")
         self.segments = k
         edges = np.linspace(0, len(self.layers), k + 1).round().astype(int)
-        self.bounds: List[Tuple[int, int]] = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        self.bounds: list[tuple[int, int]] = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         self.recomputed_layers = 0
         self._last_segment_live = False
 
@@ -83,7 +84,7 @@ class CheckpointedSequential(Sequential):
         self._out_shape = x.shape
         return x
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         checkpoints = self.need_cache()
         stop = 0 if input_grad else self._first_with_params()
         recomputed = 0
@@ -146,7 +147,7 @@ def activation_bytes(net: Any) -> int:
     return int(sum(buffers.values()))
 
 
-def measure_peak_bytes(fn: Callable[[], T]) -> Tuple[T, int]:
+def measure_peak_bytes(fn: Callable[[], T]) -> tuple[T, int]:
     """Run ``fn()``; return ``(its result, peak bytes allocated above the start level)``.
 
     Uses :mod:`tracemalloc`, which sees numpy's array buffers as well as Python

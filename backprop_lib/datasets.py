@@ -18,7 +18,7 @@ name                classes      picture
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Optional, Tuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ._validate import check_nonnegative_float, check_positive_int, make_rng
 __all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_regression_1d",
            "DATASETS", "load"]
 
-Data = Tuple[np.ndarray, np.ndarray]
+Data = tuple[np.ndarray, np.ndarray]
 
 
 def _split(n: int, k: int) -> np.ndarray:
@@ -39,11 +39,11 @@ def _labels(sizes: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
 
-def _check(n: int, noise: float, who: str, minimum: int = 1) -> Tuple[int, float]:
+def _check(n: int, noise: float, who: str, minimum: int = 1) -> tuple[int, float]:
     return check_positive_int(n, "n", who, minimum), check_nonnegative_float(noise, "noise", who)
 
 
-def make_moons(n: int = 100, noise: float = 0.1, seed: Optional[int] = 0) -> Data:
+def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
     """Two interleaving half circles; ``n`` points in total (class sizes differ by at most 1),
     plus Gaussian noise of standard deviation ``noise``."""
     n, noise = _check(n, noise, "make_moons", 2)
@@ -57,7 +57,7 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: Optional[int] = 0) -> Dat
     return X, _labels(np.array([n0, n1]))
 
 
-def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Optional[int] = 0) -> Data:
+def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0) -> Data:
     """A circle of radius ``factor`` (class 1) inside one of radius 1 (class 0)."""
     n, noise = _check(n, noise, "make_circles", 2)
     factor = check_nonnegative_float(factor, "factor", "make_circles")
@@ -83,7 +83,7 @@ def _spirals(n: int, k: int, noise: float, rng: np.random.Generator) -> Data:
     return np.concatenate(parts), _labels(sizes)
 
 
-def make_spirals(n_per_class: int = 100, k: int = 3, noise: float = 0.2, seed: Optional[int] = 0) -> Data:
+def make_spirals(n_per_class: int = 100, k: int = 3, noise: float = 0.2, seed: int | None = 0) -> Data:
     """``k`` spiral arms of ``n_per_class`` points each (the CS231n spiral); ``noise``
     jitters the angle. Returns ``N = k * n_per_class`` points."""
     who = "make_spirals"
@@ -93,7 +93,7 @@ def make_spirals(n_per_class: int = 100, k: int = 3, noise: float = 0.2, seed: O
     return _spirals(n_per_class * k, k, noise, make_rng(seed, who=who))
 
 
-def make_xor(n: int = 100, noise: float = 0.05, seed: Optional[int] = 0) -> Data:
+def make_xor(n: int = 100, noise: float = 0.05, seed: int | None = 0) -> Data:
     """Points uniform in the square [-1, 1]^2, labelled 1 when x1 and x2 have opposite
     signs (the XOR of "x1 > 0" and "x2 > 0"); then jittered by ``noise``."""
     n, noise = _check(n, noise, "make_xor")
@@ -104,7 +104,7 @@ def make_xor(n: int = 100, noise: float = 0.05, seed: Optional[int] = 0) -> Data
     return X, y
 
 
-def make_regression_1d(n: int = 100, noise: float = 0.1, seed: Optional[int] = 0) -> Data:
+def make_regression_1d(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
     r"""``X`` sorted uniform in [-3, 3], shape ``(N, 1)``; :math:`y = \sin(x) + 0.3x + \varepsilon`,
     float64 ``(N,)``, with :math:`\varepsilon \sim \mathcal N(0, \text{noise}^2)`."""
     n, noise = _check(n, noise, "make_regression_1d")
@@ -114,12 +114,12 @@ def make_regression_1d(n: int = 100, noise: float = 0.1, seed: Optional[int] = 0
     return x[:, None], y
 
 
-def _load_spirals(n: int = 300, noise: float = 0.2, seed: Optional[int] = 0) -> Data:
+def _load_spirals(n: int = 300, noise: float = 0.2, seed: int | None = 0) -> Data:
     n, noise = _check(n, noise, "spirals", 3)
     return _spirals(n, 3, noise, make_rng(seed, who="spirals"))
 
 
-DATASETS: Dict[str, Callable[..., Data]] = {
+DATASETS: dict[str, Callable[..., Data]] = {
     "moons": make_moons,
     "circles": make_circles,
     "spirals": _load_spirals,      # n points in total, 3 classes
@@ -128,7 +128,7 @@ DATASETS: Dict[str, Callable[..., Data]] = {
 }
 
 
-def load(name: str, n: int = 200, seed: Optional[int] = 0, **kwargs) -> Data:
+def load(name: str, n: int = 200, seed: int | None = 0, **kwargs) -> Data:
     """``DATASETS[name](n=n, seed=seed, **kwargs)``: exactly ``n`` points of a named data set."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}")

@@ -36,8 +36,9 @@ rel error          verdict
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Tuple, Union
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class CallCounter:
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: Any, h: float = 1e-5,
                        return_count: bool = False
-                       ) -> Union[np.ndarray, Tuple[np.ndarray, int]]:
+                       ) -> np.ndarray | tuple[np.ndarray, int]:
     r"""Centered finite-difference gradient of the scalar function ``f`` at ``x``.
 
     ``x`` is perturbed **in place**, one entry at a time, and restored exactly; so
@@ -143,11 +144,11 @@ class GradCheckReport:
     ``ok`` is True when every error is below ``tol`` (default 1e-7, "good").
     """
 
-    errors: Dict[str, float]
+    errors: dict[str, float]
     n_forward: int
     tol: float = 1e-7
-    analytic: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    numerical: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    analytic: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    numerical: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def worst(self) -> float:

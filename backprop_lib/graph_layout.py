@@ -18,8 +18,9 @@ value works.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Edge", "GraphLayout", "topological_nodes", "layered_layout", "count_crossings"]
 

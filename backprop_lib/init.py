@@ -33,8 +33,9 @@ gives the same weights while two layers of one network still differ.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from numbers import Real
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ from ._validate import check_dtype, check_positive_int, make_rng
 __all__ = ["xavier_std", "he_std", "init_std", "xavier", "he", "fixed", "init_weights",
            "manual_seed", "default_rng", "INITIALIZERS"]
 
-InitSpec = Union[str, float]
+InitSpec = str | float
 
 _DEFAULT_RNG = np.random.default_rng(0)
 
@@ -73,7 +74,7 @@ def he_std(n_in: int, n_out: int | None = None) -> float:
     return math.sqrt(2.0 / n_in)
 
 
-_STD: Dict[str, Callable[[int, int], float]] = {"xavier": xavier_std, "glorot": xavier_std,
+_STD: dict[str, Callable[[int, int], float]] = {"xavier": xavier_std, "glorot": xavier_std,
                                                  "he": he_std, "kaiming": he_std}
 
 
@@ -97,7 +98,7 @@ def init_std(init: InitSpec, n_in: int, n_out: int) -> float:
 
 
 def init_weights(n_in: int, n_out: int, init: InitSpec = "he",
-                 rng: Optional[np.random.Generator] = None, dtype: Any = np.float64) -> np.ndarray:
+                 rng: np.random.Generator | None = None, dtype: Any = np.float64) -> np.ndarray:
     r"""A ``(n_in, n_out)`` weight matrix with entries :math:`\sim \mathcal{N}(0, \sigma^2)`.
 
     :math:`\sigma` comes from :func:`init_std`. The draw is made in float64 and then
@@ -112,19 +113,19 @@ def init_weights(n_in: int, n_out: int, init: InitSpec = "he",
     return W.astype(dt, copy=False)
 
 
-def xavier(n_in: int, n_out: int, rng: Optional[np.random.Generator] = None,
+def xavier(n_in: int, n_out: int, rng: np.random.Generator | None = None,
            dtype: Any = np.float64) -> np.ndarray:
     r"""Glorot/Xavier normal: :math:`W_{ij} \sim \mathcal{N}(0, 2 / (n_\text{in} + n_\text{out}))`."""
     return init_weights(n_in, n_out, "xavier", rng, dtype)
 
 
-def he(n_in: int, n_out: int, rng: Optional[np.random.Generator] = None,
+def he(n_in: int, n_out: int, rng: np.random.Generator | None = None,
        dtype: Any = np.float64) -> np.ndarray:
     r"""He/Kaiming normal: :math:`W_{ij} \sim \mathcal{N}(0, 2 / n_\text{in})`."""
     return init_weights(n_in, n_out, "he", rng, dtype)
 
 
-def fixed(n_in: int, n_out: int, scale: float, rng: Optional[np.random.Generator] = None,
+def fixed(n_in: int, n_out: int, scale: float, rng: np.random.Generator | None = None,
           dtype: Any = np.float64) -> np.ndarray:
     r"""Fixed scale: :math:`W_{ij} \sim \mathcal{N}(0, s^2)` whatever the layer size."""
     if isinstance(scale, str):
@@ -132,4 +133,4 @@ def fixed(n_in: int, n_out: int, scale: float, rng: Optional[np.random.Generator
     return init_weights(n_in, n_out, scale, rng, dtype)
 
 
-INITIALIZERS: Dict[str, Callable[..., np.ndarray]] = {"xavier": xavier, "he": he}
+INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {"xavier": xavier, "he": he}

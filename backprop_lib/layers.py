@@ -36,12 +36,12 @@ weights gives float64).
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
-from ._validate import (as_float_array, check_dtype, check_positive_int, check_shape,
-                        is_clean_float, make_rng, shape_str)
+from ._validate import as_float_array, check_dtype, check_positive_int, check_shape, is_clean_float, make_rng, shape_str
 from .init import InitSpec, init_weights
 
 __all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
@@ -87,7 +87,7 @@ class Parameter:
         self.name = str(name)
 
     @property
-    def shape(self) -> Tuple[int, ...]:
+    def shape(self) -> tuple[int, ...]:
         return self.data.shape
 
     @property
@@ -119,8 +119,8 @@ class Module:
 
     def __init__(self) -> None:
         self.cache: Any = None
-        self._out_shape: Optional[Tuple[int, ...]] = None
-        self._params: List[Parameter] = []
+        self._out_shape: tuple[int, ...] | None = None
+        self._params: list[Parameter] = []
 
     # ---- the two passes -------------------------------------------------------------
     def forward(self, x: Any) -> np.ndarray:
@@ -131,7 +131,7 @@ class Module:
 
     __call__ = forward
 
-    def backward(self, dout: Any, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward(self, dout: Any, input_grad: bool = True) -> np.ndarray | None:
         """Add parameter gradients into ``p.grad``; return dL/d(input).
 
         ``dout`` must have the shape of the last output. With ``input_grad=False`` the
@@ -151,7 +151,7 @@ class Module:
         """The forward pass without input checks: store what backward needs in ``self.cache``."""
         raise NotImplementedError
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool) -> Optional[np.ndarray]:  # pragma: no cover
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None:  # pragma: no cover
         """The backward pass without input checks: add into ``p.grad``, return dL/d(input)
         (or ``None`` when ``input_grad`` is false)."""
         raise NotImplementedError
@@ -164,16 +164,16 @@ class Module:
         return self.cache
 
     # ---- parameters and structure --------------------------------------------------
-    def children(self) -> List["Module"]:
+    def children(self) -> list[Module]:
         """Direct sub-modules (empty for a plain layer)."""
         return [m for _, m in self._named_children()]
 
-    def _named_children(self) -> List[Tuple[str, "Module"]]:
+    def _named_children(self) -> list[tuple[str, Module]]:
         return []
 
-    def named_parameters(self, prefix: str = "") -> List[Tuple[str, Parameter]]:
+    def named_parameters(self, prefix: str = "") -> list[tuple[str, Parameter]]:
         """``[(name, parameter)]``, e.g. ``[("0.W", W0), ("0.b", b0), ("2.W", W2), ...]``."""
-        out: List[Tuple[str, Parameter]] = []
+        out: list[tuple[str, Parameter]] = []
         seen = set()
         for p in self._params:
             if id(p) not in seen:
@@ -186,7 +186,7 @@ class Module:
                     out.append((name, p))
         return out
 
-    def parameters(self) -> List[Parameter]:
+    def parameters(self) -> list[Parameter]:
         """Every trainable Parameter, each once, in order."""
         return [p for _, p in self.named_parameters()]
 
@@ -205,7 +205,7 @@ class Module:
         for child in self.children():
             child.clear_cache()
 
-    def astype(self, dtype: Any) -> "Module":
+    def astype(self, dtype: Any) -> Module:
         """Cast every parameter (and its gradient) to ``dtype`` in place; returns self."""
         dt = check_dtype(dtype, f"{self._who()}.astype")
         for p in self.parameters():
@@ -240,7 +240,7 @@ class Linear(Module):
     """
 
     def __init__(self, n_in: int, n_out: int, init: InitSpec = "he", bias: bool = True,
-                 seed: Optional[int] = None, rng: Optional[np.random.Generator] = None,
+                 seed: int | None = None, rng: np.random.Generator | None = None,
                  dtype: Any = np.float64) -> None:
         super().__init__()
         who = "Linear"
@@ -249,7 +249,7 @@ class Linear(Module):
         dt = check_dtype(dtype, who)
         gen = None if (seed is None and rng is None) else make_rng(seed, rng, who)
         self.W = Parameter(init_weights(self.n_in, self.n_out, init, gen, dt), "W")
-        self.b: Optional[Parameter] = Parameter(np.zeros(self.n_out, dtype=dt), "b") if bias else None
+        self.b: Parameter | None = Parameter(np.zeros(self.n_out, dtype=dt), "b") if bias else None
         self._params = [self.W] + ([self.b] if self.b is not None else [])
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -268,7 +268,7 @@ class Linear(Module):
         self._out_shape = Z.shape
         return Z
 
-    def backward_unchecked(self, dZ: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dZ: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         X = self.need_cache()
         self.W.grad += X.T @ dZ                   # dW = X^T dZ
         if self.b is not None:
@@ -291,7 +291,7 @@ class ReLU(Module):
         self._out_shape = x.shape
         return np.maximum(x, 0)
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         mask = self.need_cache()
         return dout * mask if input_grad else None
 
@@ -307,7 +307,7 @@ class Tanh(Module):
         self._out_shape = x.shape
         return H
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         H = self.need_cache()
         if not input_grad:
             return None
@@ -332,7 +332,7 @@ class Sigmoid(Module):
         self._out_shape = x.shape
         return H
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         H = self.need_cache()
         if not input_grad:
             return None
@@ -357,7 +357,7 @@ class Identity(Module):
         self._out_shape = x.shape
         return x
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         return dout if input_grad else None
 
 
@@ -381,7 +381,7 @@ class Residual(Module):
             raise TypeError(f"Residual expects a Module, got {type(inner).__name__}")
         self.inner = inner
 
-    def _named_children(self) -> List[Tuple[str, Module]]:
+    def _named_children(self) -> list[tuple[str, Module]]:
         return [("inner", self.inner)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -392,7 +392,7 @@ class Residual(Module):
         self._out_shape = x.shape
         return x + h
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         d_inner = self.inner.backward_unchecked(dout, input_grad)
         return dout + d_inner if input_grad else None    # gradients add at the fork
 
@@ -423,9 +423,9 @@ class Sequential(Module):
                 hint = " (instantiate it: ReLU(), not ReLU)" if isinstance(layer, type) else ""
                 raise TypeError(f"{type(self).__name__}: layer {i} must be a Module, "
                                 f"got {layer!r}{hint}")
-        self.layers: List[Module] = list(layers)
+        self.layers: list[Module] = list(layers)
 
-    def _named_children(self) -> List[Tuple[str, Module]]:
+    def _named_children(self) -> list[tuple[str, Module]]:
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -443,13 +443,13 @@ class Sequential(Module):
                 return i
         return len(self.layers)
 
-    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         stop = 0 if input_grad else self._first_with_params()
         for i in range(len(self.layers) - 1, stop - 1, -1):
             dout = self.layers[i].backward_unchecked(dout, input_grad or i > stop)
         return dout if input_grad else None
 
-    def __getitem__(self, index: Union[int, slice]) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
         return self.layers[index]

@@ -23,7 +23,7 @@ Mean squared error, for predictions and targets of the same shape with :math:`M`
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class SoftmaxCrossEntropy(Loss):
         return dlogits
 
     @property
-    def probs(self) -> Optional[np.ndarray]:
+    def probs(self) -> np.ndarray | None:
         """Softmax probabilities of the last forward pass, ``(N, C)``."""
         return None if self.cache is None else self.cache[0]
 

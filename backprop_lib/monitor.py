@@ -27,7 +27,7 @@ the loss and all gradient norms are reported as ``nan`` and no backward pass is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -48,16 +48,16 @@ class LayerRecord:
     out_std: float
     frac_zero: float
     grad_out_norm: float
-    param_grad_norm: Optional[float]
-    param_norm: Optional[float]
-    weight_grad_norm: Optional[float] = None
+    param_grad_norm: float | None
+    param_norm: float | None
+    weight_grad_norm: float | None = None
 
 
-def _norm(arrays: List[np.ndarray]) -> float:
+def _norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.vdot(a, a)) for a in arrays)))
 
 
-def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> Tuple[float, List[LayerRecord]]:
+def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list[LayerRecord]]:
     """Forward + backward through ``net.layers``; returns ``(loss, records)``.
 
     Gradients are zeroed first, so after the call ``p.grad`` holds exactly this

@@ -16,7 +16,7 @@ written as in PyTorch so the two agree step for step:
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Tuple
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class Optimizer:
                 raise TypeError(f"{who}: params[{i}] must be a Parameter, got {type(p).__name__}")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{who}: a Parameter appears twice in the list")
-        self.params: List[Parameter] = params
+        self.params: list[Parameter] = params
         self.lr = check_positive_float(lr, "lr", who)
         self.step_count = 0
         self._buf = [np.empty_like(p.data) for p in params]     # scratch, reused every step
@@ -124,7 +124,7 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params: Iterable[Parameter], lr: float = 1e-3,
-                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         try:
             b1, b2 = betas

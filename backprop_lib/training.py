@@ -15,7 +15,7 @@ silently diverged network. Steps are numbered from 1.
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class Trainer:
     """
 
     def __init__(self, net: Module, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
-                 batch_size: Optional[int] = None, seed: int = 0) -> None:
+                 batch_size: int | None = None, seed: int = 0) -> None:
         who = "Trainer"
         if not isinstance(net, Module):
             raise TypeError(f"{who}: net must be a Module, got {type(net).__name__}")
@@ -60,7 +60,7 @@ class Trainer:
         self._rng = make_rng(seed, who=who)
         self._order = np.arange(N)
         self._pos = N                              # forces a shuffle at the first mini-batch
-        self.history: List[float] = []
+        self.history: list[float] = []
         self.step_count = 0
 
     def _next_batch(self):
@@ -100,7 +100,7 @@ class Trainer:
         self.history.append(loss)
         return loss
 
-    def run(self, n: int) -> List[float]:
+    def run(self, n: int) -> list[float]:
         """``n`` steps; returns their losses (also appended to ``history``)."""
         n = check_positive_int(n, "n", "Trainer.run", minimum=0)
         return [self.step() for _ in range(n)]

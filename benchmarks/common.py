@@ -9,7 +9,7 @@ import os
 import platform
 import statistics
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 
 def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:

@@ -128,8 +128,6 @@ def run(batches=(64, 256, 1024), widths=(128, 512, 1024), dtypes=(np.float64, np
     try:
         import torch
 
-        import os
-
         # Same thread count for both: numpy's BLAS follows OPENBLAS_NUM_THREADS (make bench
         # sets 1, as for the notebooks), and torch is told the same.
         torch.set_num_threads(_blas_threads())

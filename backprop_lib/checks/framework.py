@@ -41,7 +41,8 @@ import copy
 import os
 import traceback
 import zlib
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class CheckContext:
     """What a checker body receives: the student's object, the random generator and
     the operations that count checks. Create it through :func:`exercise`."""
 
-    def __init__(self, checker: "Checker", student: Any, hidden: bool, time_limit: float | None):
+    def __init__(self, checker: Checker, student: Any, hidden: bool, time_limit: float | None):
         self.checker = checker
         self.student = student
         self.hidden = bool(hidden)

@@ -7,7 +7,8 @@ r"""Checkers for notebook 02, computational graphs.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

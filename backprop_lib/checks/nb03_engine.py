@@ -12,7 +12,8 @@ Local derivatives are compared with centered finite differences of the operation
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

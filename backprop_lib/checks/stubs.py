@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .failure import ExerciseFailed
 from .running import DEFAULT_TIME_LIMIT, StudentTimeout, fmt_seconds, is_library_file, run_limited

@@ -47,12 +47,12 @@ almost always a bug. NaN and infinities are allowed and follow IEEE arithmetic
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from numbers import Real
-from typing import Iterable, Sequence, Union
 
 __all__ = ["Value", "topological_order", "zero_grad", "affine"]
 
-Number = Union[int, float]
+Number = int | float
 
 
 def _as_float(x: object, what: str = "Value") -> float:

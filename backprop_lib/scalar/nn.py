@@ -23,7 +23,8 @@ micrograd's. Pass ``seed=`` or ``rng=`` for reproducibility without global state
 from __future__ import annotations
 
 import random
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .engine import Number, Value, affine
 

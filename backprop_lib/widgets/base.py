@@ -377,7 +377,7 @@ class WidgetView:
                     raise ValueError(f"could not set {key!r} to {value!r}: {self.last_error}")
 
     @classmethod
-    def from_state(cls, state: Mapping[str, Any], **kwargs: Any) -> "WidgetView":
+    def from_state(cls, state: Mapping[str, Any], **kwargs: Any) -> WidgetView:
         """A new view with the settings in ``state``; ``kwargs`` go to the constructor."""
         cls.check_state_keys(state)
         view = cls(**kwargs)

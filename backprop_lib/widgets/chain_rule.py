@@ -12,7 +12,6 @@ which agrees with the product: that agreement *is* the chain rule.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import ipywidgets as W
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
@@ -34,10 +35,8 @@ from backprop_lib.training import Trainer, accuracy
 from backprop_lib.viz.boundary import BoundaryPainter
 from backprop_lib.viz.colors import SEQUENTIAL
 from backprop_lib.viz.render import animated
-from backprop_lib.widgets._nets import (ACTIVATIONS, OPTIMIZERS, build_mlp, linear_layers,
-                                        make_optimizer, parse_sizes)
+from backprop_lib.widgets._nets import build_mlp, linear_layers, make_optimizer, parse_sizes
 from backprop_lib.widgets.base import WidgetView
-from matplotlib import colormaps
 
 DATASETS = ("moons", "circles", "spirals", "xor")
 #: How the dropdowns and the title name each choice.

@@ -14,7 +14,7 @@ import pytest
 from backprop_lib.checks import TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKER_CALL = re.compile(r"\b(check_\w+)\(")
+CHECKER_CALL = re.compile(r"\bgrade\((check_\w+),")
 
 
 @pytest.mark.parametrize("notebook", sorted(TOPICS))

@@ -21,10 +21,9 @@ from backprop_lib.checks import (
     exercise,
     match_known_mistakes,
     require,
+    running,
 )
-from backprop_lib.checks import running
 from backprop_lib.checks._demo import check_grad_of_square, check_square
-
 
 # ----------------------------------------------------------------- test checkers
 # Written with the public API, the way a topic module would be.

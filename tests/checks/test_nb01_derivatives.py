@@ -5,14 +5,13 @@ import math
 
 import numpy as np
 import pytest
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb01_derivatives import (
     check_centered_difference,
     check_sigmoid_derivative,
     check_tiny_model_grad,
 )
-from checker_helpers import fails_with
-
 
 # ------------------------------------------------------------ Exercise 1.1
 

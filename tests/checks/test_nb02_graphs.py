@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
-from backprop_lib.checks.nb02_graphs import check_fork_graph_grads, check_topological_order
 from checker_helpers import fails_with
 
+from backprop_lib.checks.nb02_graphs import check_fork_graph_grads, check_topological_order
 
 # ------------------------------------------------------------ Exercise 2.1
 

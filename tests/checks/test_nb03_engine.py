@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb03_engine import check_backward, check_mul_rule, check_pow_rule
 from backprop_lib.scalar import topological_order
-from checker_helpers import fails_with
-
 
 # ------------------------------------------------------------ Exercise 3.1
 

@@ -5,10 +5,9 @@ import math
 
 import numpy as np
 import pytest
-
-from backprop_lib.checks.nb04_neurons import check_hinge_loss, check_neuron_grads, check_train_step
 from checker_helpers import fails_with
 
+from backprop_lib.checks.nb04_neurons import check_hinge_loss, check_neuron_grads, check_train_step
 
 # ------------------------------------------------------------ Exercise 4.1
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from checker_helpers import fails as _fails
+
 from backprop_lib.checks.nb05_vectorized import check_linear_backward, check_linear_dW_loops, check_unbroadcast
 from backprop_lib.layers import unbroadcast as reference_unbroadcast
-
 
 # ---------------------------------------------------------------- Exercise 5.1
 

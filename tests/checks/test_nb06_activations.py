@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from checker_helpers import fails as _fails
-from backprop_lib.checks.nb06_activations import (check_logsumexp, check_sigmoid_backward,
-                                             check_softmax_cross_entropy_backward)
+
+from backprop_lib.checks.nb06_activations import (
+    check_logsumexp,
+    check_sigmoid_backward,
+    check_softmax_cross_entropy_backward,
+)
 from backprop_lib.losses import logsumexp as reference_logsumexp
 from backprop_lib.losses import softmax
 

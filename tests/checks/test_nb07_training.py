@@ -1,12 +1,10 @@
 """Checkers of notebook 07 (training multilayer networks) against right and known-wrong answers."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
-
 from checker_helpers import fails as _fails
-from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
 
+from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
 
 # ---------------------------------------------------------------- Exercise 7.1
 

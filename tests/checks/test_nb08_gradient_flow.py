@@ -5,12 +5,11 @@ import math
 
 import numpy as np
 import pytest
+from checker_helpers import fails as _fails
+from checker_helpers import stub as _stub
 
-from checker_helpers import fails as _fails, stub as _stub
-from backprop_lib.checks.nb08_gradient_flow import (check_he_std, check_residual_backward,
-                                               check_sigmoid_chain_grad)
+from backprop_lib.checks.nb08_gradient_flow import check_he_std, check_residual_backward, check_sigmoid_chain_grad
 from backprop_lib.layers import Linear, ReLU, Residual, Sequential
-
 
 # ---------------------------------------------------------------- Exercise 8.1
 

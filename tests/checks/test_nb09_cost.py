@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import fails as _fails
+from checker_helpers import stub as _stub
 
 from backprop_lib.checkpoint import activation_bytes
-from checker_helpers import fails as _fails, stub as _stub
-from backprop_lib.checks.nb09_cost import (check_count_matmuls, check_fd_forward_passes,
-                                      check_stored_activation_bytes)
+from backprop_lib.checks.nb09_cost import check_count_matmuls, check_fd_forward_passes, check_stored_activation_bytes
 from backprop_lib.gradcheck import check_model
 from backprop_lib.layers import Linear, ReLU, Sequential
 from backprop_lib.losses import SoftmaxCrossEntropy

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import fails as _fails
+from checker_helpers import stub as _stub
 
-from checker_helpers import fails as _fails, stub as _stub
 from backprop_lib.checks.nb10_frameworks import check_silu_backward, check_torch_linear_backward
 
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import csv
 
-import pytest
-
 import classroom_helpers as h
+import pytest
 
 pytestmark = pytest.mark.classroom
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-import pytest
-
 import classroom_helpers as h
+import pytest
 
 pytestmark = pytest.mark.classroom
 

@@ -1,9 +1,8 @@
 """The student versions made by `tools/assignments.py build`."""
 from __future__ import annotations
 
-import pytest
-
 import classroom_helpers as h
+import pytest
 
 pytestmark = pytest.mark.classroom
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib.datasets import (DATASETS, load, make_circles, make_moons, make_regression_1d,
-                                   make_spirals, make_xor)
+from backprop_lib.datasets import DATASETS, load, make_circles, make_moons, make_regression_1d, make_spirals, make_xor
 
 CLASSIFICATION = ["moons", "circles", "spirals", "xor"]
 

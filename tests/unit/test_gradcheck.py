@@ -4,8 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib.gradcheck import (CallCounter, check_layer, check_model, compare, numerical_gradient,
-                                    rel_error, verdict)
+from backprop_lib.gradcheck import (
+    CallCounter,
+    check_layer,
+    check_model,
+    compare,
+    numerical_gradient,
+    rel_error,
+    verdict,
+)
 from backprop_lib.layers import Linear, Module, Parameter, ReLU, Sequential, Tanh
 from backprop_lib.losses import MSELoss, SoftmaxCrossEntropy
 

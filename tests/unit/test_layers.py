@@ -8,8 +8,18 @@ import pytest
 
 from backprop_lib import init as init_mod
 from backprop_lib.gradcheck import check_layer, numerical_gradient, rel_error
-from backprop_lib.layers import (Identity, Linear, Module, Parameter, ReLU, Residual, Sequential,
-                                 Sigmoid, Tanh, unbroadcast)
+from backprop_lib.layers import (
+    Identity,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Residual,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    unbroadcast,
+)
 
 RNG = np.random.default_rng(1234)
 

@@ -10,7 +10,6 @@ import pytest
 
 from backprop_lib.scalar import Value, affine, topological_order, zero_grad
 
-
 # ----------------------------------------------------------------- finite differences
 
 def numerical_grads(f, xs: list[float]) -> list[float]:

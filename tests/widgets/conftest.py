@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from widget_helpers import VIEW_NAMES
 
 

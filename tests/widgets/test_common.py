@@ -4,10 +4,9 @@ from __future__ import annotations
 import ipywidgets as W
 import pytest
 from matplotlib.figure import Figure
+from widget_helpers import FROM_STATE_KWARGS, SAMPLE_STATES, error_text, make_view, png_pixels, walk
 
 from backprop_lib import widgets
-
-from widget_helpers import FROM_STATE_KWARGS, SAMPLE_STATES, error_text, make_view, png_pixels, walk
 
 
 def test_root_picture_and_error_output_have_their_css_classes(view_name):

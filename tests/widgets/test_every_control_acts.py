@@ -19,7 +19,6 @@ import time
 
 import ipywidgets as W
 import pytest
-
 from widget_helpers import SAMPLE_STATES, error_text, make_view, walk
 
 #: Seconds an action has to change the picture (the browser test allows 15 s).

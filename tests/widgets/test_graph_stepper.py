@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
-
-from backprop_lib.scalar import Value, topological_order
-from backprop_lib.widgets import GraphStepper
-from backprop_lib.widgets.graph_stepper import GraphStepperModel
 from test_graph_layout import neuron_graph, random_graph
 from widget_helpers import error_text, small_expression
+
+from backprop_lib.scalar import topological_order
+from backprop_lib.widgets import GraphStepper
+from backprop_lib.widgets.graph_stepper import GraphStepperModel
 
 
 def reference_grads(build, seed):

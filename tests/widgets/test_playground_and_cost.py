@@ -5,12 +5,12 @@ import asyncio
 
 import numpy as np
 import pytest
+from widget_helpers import error_text, png_pixels
 
 from backprop_lib.widgets import CostOfGradients, TrainingPlayground
 from backprop_lib.widgets._nets import build_mlp, parse_sizes
 from backprop_lib.widgets.cost import CostModel, width_for
 from backprop_lib.widgets.playground import PlaygroundModel
-from widget_helpers import error_text, png_pixels
 
 
 def test_playground_model_learns_moons_without_a_browser():

@@ -8,11 +8,11 @@ import random
 
 import numpy as np
 import pytest
+from test_graph_layout import neuron_graph
+from widget_helpers import png_pixels, small_expression
 
 from backprop_lib.viz.render import artist_rects, canvas_pixels, encode_png, new_figure
 from backprop_lib.widgets import ChainRuleExplorer, GraphStepper, TrainingPlayground
-from test_graph_layout import neuron_graph
-from widget_helpers import png_pixels, small_expression
 
 
 @pytest.mark.parametrize("opaque", [True, False])
