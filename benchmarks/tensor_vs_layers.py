@@ -22,7 +22,8 @@ LR = 1e-3
 
 
 def tensor_step_fn(net, X: np.ndarray, y: np.ndarray):
-    """The same MLP on the Tensor engine, with its own copy of the weights."""
+    """The same MLP on the Tensor engine, with its own copy of the weights:
+    returns ``(step, params)`` with ``params`` a list of ``(W, b)`` Tensors."""
     params = []
     for layer in net.layers:
         if isinstance(layer, Linear):
@@ -41,7 +42,7 @@ def tensor_step_fn(net, X: np.ndarray, y: np.ndarray):
                 p.data -= LR * p.grad
                 p.grad = None
 
-    return step
+    return step, params
 
 
 def measure(batch: int, width: int, dtype, repeats: int = 5, with_torch: bool = True) -> dict:
@@ -58,7 +59,7 @@ def measure(batch: int, width: int, dtype, repeats: int = 5, with_torch: bool = 
         opt.step()
         opt.zero_grad()
 
-    fns = {"tensor": tensor_step_fn(net, X, y), "layers": layers_step}
+    fns = {"tensor": tensor_step_fn(net, X, y)[0], "layers": layers_step}
     if with_torch:
         import torch
 
