@@ -93,8 +93,11 @@ class Tensor:
 
     # ---- recording an operation ---------------------------------------------------
     @staticmethod
-    def _make(op: str, data: np.ndarray, *inputs: tuple[Tensor, VJP]) -> Tensor:
-        """The output of ``op``; the graph is recorded only for inputs that need a gradient."""
+    def from_op(op: str, data: np.ndarray, *inputs: tuple[Tensor, VJP]) -> Tensor:
+        """The output of an operation named ``op`` whose result is ``data``, with one
+        ``(input, vjp)`` pair per input: ``vjp(g)`` turns the gradient of the output into
+        that input's gradient. Every op below is built this way, and so can a new one be.
+        The graph is recorded only for inputs that need a gradient."""
         out = Tensor(data)
         parents = tuple((t, vjp) for t, vjp in inputs if t.requires_grad)
         if parents:
@@ -119,7 +122,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The transpose (axes reversed, as numpy's ``.T``)."""
-        return self._make("T", self.data.T, (self, lambda g: g.T))
+        return self.from_op("T", self.data.T, (self, lambda g: g.T))
 
     def item(self) -> float:
         return self.data.item()
@@ -145,19 +148,19 @@ class Tensor:
     def __add__(self, other: Any) -> Tensor:
         other = _lift(other)
         _broadcast_shape("+", self, other)
-        return self._make("+", self.data + other.data, (self, lambda g: g), (other, lambda g: g))
+        return self.from_op("+", self.data + other.data, (self, lambda g: g), (other, lambda g: g))
 
     def __mul__(self, other: Any) -> Tensor:
         other = _lift(other)
         _broadcast_shape("*", self, other)
         a, b = self.data, other.data
-        return self._make("*", a * b, (self, lambda g: g * b), (other, lambda g: g * a))
+        return self.from_op("*", a * b, (self, lambda g: g * b), (other, lambda g: g * a))
 
     def __pow__(self, k: Any) -> Tensor:
         if not isinstance(k, numbers.Real) or isinstance(k, bool):
             raise TypeError(f"Tensor ** k needs a Python number k, got {type(k).__name__}")
         a = self.data
-        return self._make(f"**{k:g}", a ** k, (self, lambda g: g * k * a ** (k - 1)))
+        return self.from_op(f"**{k:g}", a ** k, (self, lambda g: g * k * a ** (k - 1)))
 
     # derived from the primitives, as in micrograd: a - b is a + (-b), a / b is a * b**-1
     def __neg__(self) -> Tensor:
@@ -190,7 +193,7 @@ class Tensor:
         if a.shape[1] != b.shape[0]:
             raise ValueError(f"'@' needs A of shape (n, k) and B of shape (k, m); got {a.shape} @ {b.shape}: "
                              f"{a.shape[1]} columns against {b.shape[0]} rows")
-        return self._make("@", a @ b, (self, lambda g: g @ b.T), (other, lambda g: a.T @ g))
+        return self.from_op("@", a @ b, (self, lambda g: g @ b.T), (other, lambda g: a.T @ g))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _lift(other) @ self
@@ -198,7 +201,7 @@ class Tensor:
     # ---- elementwise functions ----------------------------------------------------------
     def exp(self) -> Tensor:
         out = np.exp(self.data)
-        return self._make("exp", out, (self, lambda g: g * out))
+        return self.from_op("exp", out, (self, lambda g: g * out))
 
     def log(self) -> Tensor:
         a = self.data
@@ -207,19 +210,19 @@ class Tensor:
             raise ValueError(f"log needs positive values; {bad} of {a.size} entries are <= 0 "
                              f"(smallest {a.min():g}). For a loss, use log_softmax / cross_entropy, "
                              "which never take the log of 0")
-        return self._make("log", np.log(a), (self, lambda g: g / a))
+        return self.from_op("log", np.log(a), (self, lambda g: g / a))
 
     def tanh(self) -> Tensor:
         out = np.tanh(self.data)
-        return self._make("tanh", out, (self, lambda g: g * (1.0 - out * out)))
+        return self.from_op("tanh", out, (self, lambda g: g * (1.0 - out * out)))
 
     def relu(self) -> Tensor:
         mask = self.data > 0
-        return self._make("relu", np.where(mask, self.data, 0.0), (self, lambda g: g * mask))
+        return self.from_op("relu", np.where(mask, self.data, 0.0), (self, lambda g: g * mask))
 
     def sigmoid(self) -> Tensor:
         out = np.exp(-np.logaddexp(0.0, -self.data))  # 1 / (1 + e^-x) without overflow
-        return self._make("sigmoid", out, (self, lambda g: g * out * (1.0 - out)))
+        return self.from_op("sigmoid", out, (self, lambda g: g * out * (1.0 - out)))
 
     # ---- reductions and shapes ----------------------------------------------------------
     def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
@@ -231,7 +234,7 @@ class Tensor:
                 g = np.expand_dims(g, axes)
             return np.broadcast_to(g, shape)
 
-        return self._make("sum", self.data.sum(axis=axes, keepdims=keepdims), (self, vjp))
+        return self.from_op("sum", self.data.sum(axis=axes, keepdims=keepdims), (self, vjp))
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         axes = _normalize_axes(axis, self.ndim)
@@ -247,7 +250,7 @@ class Tensor:
         except ValueError:
             raise ValueError(f"cannot reshape a tensor of shape {old} ({self.size} entries) "
                              f"into shape {tuple(shape)}") from None
-        return self._make("reshape", out, (self, lambda g: g.reshape(old)))
+        return self.from_op("reshape", out, (self, lambda g: g.reshape(old)))
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing, including a gather with an integer array: repeated indices add up."""
@@ -258,7 +261,7 @@ class Tensor:
             np.add.at(full, index, g)  # `full[index] += g` would count a repeated index once
             return full
 
-        return self._make("index", self.data[index], (self, vjp))
+        return self.from_op("index", self.data[index], (self, vjp))
 
     # ---- the backward pass --------------------------------------------------------------
     def backward(self) -> None:
@@ -316,7 +319,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """
     x = _lift(x)
     probs = _softmax(x.data, axis=axis)
-    return Tensor._make("log_softmax", _log_softmax(x.data, axis=axis),
+    return Tensor.from_op("log_softmax", _log_softmax(x.data, axis=axis),
                         (x, lambda g: g - probs * g.sum(axis=axis, keepdims=True)))
 
 
