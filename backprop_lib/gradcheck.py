@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_float, shape_str
-from .layers import Module, Parameter
+from .layers import ArrayModule, Parameter
 from .losses import Loss
 
 __all__ = ["numerical_gradient", "CallCounter", "rel_error", "verdict", "check_layer",
@@ -169,14 +169,14 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def _check_float64(module: Module, who: str) -> None:
+def _check_float64(module: ArrayModule, who: str) -> None:
     for name, p in module.named_parameters():
         if p.dtype != np.float64:
             raise TypeError(f"{who} needs float64 parameters; {name} is {p.dtype} "
                             f"(build the layer with dtype=np.float64 or call .astype(np.float64))")
 
 
-def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: float = 1e-7) -> GradCheckReport:
+def check_layer(layer: ArrayModule, x: Any, seed: int = 0, h: float = 1e-5, tol: float = 1e-7) -> GradCheckReport:
     r"""Check a layer's input and parameter gradients against finite differences.
 
     Draws a random upstream gradient :math:`G` (shape of the output, from ``seed``)
@@ -186,8 +186,8 @@ def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: floa
     are overwritten.
     """
     who = "check_layer"
-    if not isinstance(layer, Module):
-        raise TypeError(f"{who} expects a Module, got {type(layer).__name__}")
+    if not isinstance(layer, ArrayModule):
+        raise TypeError(f"{who} expects an ArrayModule, got {type(layer).__name__}")
     x = as_float_array(x, "x", who)
     if x.dtype != np.float64:
         raise TypeError(f"{who} needs x in float64, got {x.dtype}")
@@ -214,7 +214,7 @@ def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: floa
     return GradCheckReport(errors, n_forward, tol, analytic, numerical)
 
 
-def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
+def check_model(net: ArrayModule, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
                 tol: float = 1e-7) -> GradCheckReport:
     """Check every parameter gradient (and ``"X"``) of ``loss_fn(net(X), y)`` by finite differences.
 
@@ -222,8 +222,8 @@ def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
     gradients are overwritten with this batch's gradients.
     """
     who = "check_model"
-    if not isinstance(net, Module):
-        raise TypeError(f"{who} expects a Module, got {type(net).__name__}")
+    if not isinstance(net, ArrayModule):
+        raise TypeError(f"{who} expects an ArrayModule, got {type(net).__name__}")
     if not isinstance(loss_fn, Loss):
         raise TypeError(f"{who} expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
     X = as_float_array(X, "X", who)
