@@ -24,6 +24,7 @@ from typing import Any
 
 _WHERE = {
     "WidgetView": "base",
+    "AnimatedView": "play",
     "TangentSmokeCheck": "smoke",
     "TangentSmokeModel": "smoke",
     "ChainRuleExplorer": "chain_rule",
