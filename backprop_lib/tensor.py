@@ -38,8 +38,7 @@ from typing import Any
 import numpy as np
 
 from .layers import unbroadcast
-from .losses import log_softmax as _log_softmax
-from .losses import softmax as _softmax
+from .losses import logsumexp, softmax
 
 __all__ = ["Tensor", "log_softmax", "cross_entropy", "topological_order"]
 
@@ -318,8 +317,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     VJP: :math:`\bar x = \bar y - \operatorname{softmax}(x) \sum_j \bar y_j` (along ``axis``).
     """
     x = _lift(x)
-    probs = _softmax(x.data, axis=axis)
-    return Tensor.from_op("log_softmax", _log_softmax(x.data, axis=axis),
+    probs = softmax(x.data, axis=axis)
+    return Tensor.from_op("log_softmax", x.data - logsumexp(x.data, axis=axis, keepdims=True),
                         (x, lambda g: g - probs * g.sum(axis=axis, keepdims=True)))
 
 
