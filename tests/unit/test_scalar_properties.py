@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 from backprop_lib.scalar import Value, affine, topological_order
 
+from .finite_differences import centered_difference
+
 # name -> number of operands
 ARITY = {
     "add": 2, "mul": 2, "sub": 2, "div": 2,
@@ -122,14 +124,8 @@ def value_grads(program):
 def richardson_derivative(f, xs: list[float], i: int) -> float:
     """Centered difference with one Richardson step: error O(h^4) instead of O(h^2)."""
 
-    def central(h: float) -> float:
-        up, down = list(xs), list(xs)
-        up[i] += h
-        down[i] -= h
-        return (f(up) - f(down)) / (2 * h)
-
     h = 1e-3 * max(1.0, abs(xs[i]))
-    return (4 * central(h / 2) - central(h)) / 3
+    return (4 * centered_difference(f, xs, i, h / 2) - centered_difference(f, xs, i, h)) / 3
 
 
 def close(a: float, b: float, rel: float, floor: float) -> bool:
