@@ -37,8 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from .layers import unbroadcast
+from .layers import sigmoid, unbroadcast
 from .losses import logsumexp, softmax
+from .scalar.engine import postorder
 
 __all__ = ["Tensor", "log_softmax", "cross_entropy", "topological_order"]
 
@@ -220,7 +221,7 @@ class Tensor:
         return self.from_op("relu", np.where(mask, self.data, 0.0), (self, lambda g: g * mask))
 
     def sigmoid(self) -> Tensor:
-        out = np.exp(-np.logaddexp(0.0, -self.data))  # 1 / (1 + e^-x) without overflow
+        out = sigmoid(self.data)  # 1 / (1 + e^-x) without overflow
         return self.from_op("sigmoid", out, (self, lambda g: g * out * (1.0 - out)))
 
     # ---- reductions and shapes ----------------------------------------------------------
@@ -295,20 +296,7 @@ def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every node ``root`` depends on, inputs before the ops that use them (iterative, so
     a chain of thousands of ops cannot hit Python's recursion limit)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        stack.extend((parent, False) for parent, _ in node._parents if id(parent) not in visited)
-    return order
+    return postorder(root, lambda node: [parent for parent, _ in node._parents])
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
