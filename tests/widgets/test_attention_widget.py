@@ -6,7 +6,7 @@ import pytest
 
 from backprop_lib.attention import attention_forward
 from backprop_lib.gradcheck import numerical_gradient, rel_error
-from backprop_lib.widgets.attention import MASKS, T, AttentionModel
+from backprop_lib.widgets.attention import MASKS, AttentionModel, T
 
 
 @pytest.mark.parametrize("mask", MASKS)
