@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_int, make_rng
-from .layers import Module
+from .layers import ArrayModule
 from .losses import Loss
 
 __all__ = ["Trainer", "predict", "accuracy", "shuffled_batches", "train_val_split", "fit", "FitHistory"]
@@ -45,12 +45,12 @@ class Trainer:
     Attributes: ``history`` (the loss of every completed step), ``step_count``.
     """
 
-    def __init__(self, net: Module, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
+    def __init__(self, net: ArrayModule, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
                  batch_size: int | None = None, seed: int = 0,
                  rng: np.random.Generator | None = None) -> None:
         who = "Trainer"
-        if not isinstance(net, Module):
-            raise TypeError(f"{who}: net must be a Module, got {type(net).__name__}")
+        if not isinstance(net, ArrayModule):
+            raise TypeError(f"{who}: net must be an ArrayModule, got {type(net).__name__}")
         if not isinstance(loss_fn, Loss):
             raise TypeError(f"{who}: loss_fn must be a loss such as SoftmaxCrossEntropy(), "
                             f"got {type(loss_fn).__name__}")
@@ -122,7 +122,7 @@ class Trainer:
                 f"N={self.X.shape[0]}, batch_size={self.batch_size}, steps={self.step_count})")
 
 
-def predict(net: Module, X: Any) -> np.ndarray:
+def predict(net: ArrayModule, X: Any) -> np.ndarray:
     """Class predictions ``(N,)`` int64: the argmax of the network's ``(N, C)`` output.
 
     A single output column (``C = 1``) is read as a logit: class 1 where it is > 0."""
@@ -134,7 +134,7 @@ def predict(net: Module, X: Any) -> np.ndarray:
     return out.argmax(axis=1).astype(np.int64)
 
 
-def accuracy(net: Module, X: Any, y: Any) -> float:
+def accuracy(net: ArrayModule, X: Any, y: Any) -> float:
     """Fraction of rows whose predicted class equals the label ``y`` (N,)."""
     y = np.asarray(y)
     pred = predict(net, X)
@@ -192,7 +192,7 @@ class FitHistory:
     val_accuracy: list[float] = field(default_factory=list)  #: accuracy on the held-out rows
 
 
-def fit(net: Module, loss_fn: Loss, optimizer: Any, X_train: Any, y_train: Any, X_val: Any, y_val: Any,
+def fit(net: ArrayModule, loss_fn: Loss, optimizer: Any, X_train: Any, y_train: Any, X_val: Any, y_val: Any,
         epochs: int, batch_size: int, rng: np.random.Generator) -> FitHistory:
     """Train for ``epochs`` passes over ``(X_train, y_train)`` in shuffled mini-batches
     (:func:`shuffled_batches`, one permutation per epoch drawn from ``rng``), one

@@ -11,6 +11,7 @@ VanishingExplorer      activation spread and gradient vs depth      depth, activ
 TrainingPlayground     train a small MLP on a toy data set          dataset, hidden, activation,
                                                                     optimizer, lr
 CostOfGradients        finite differences vs backprop, timed        P
+BroadcastExplorer      which entries sum into a broadcast b's grad  b_shape, op, seed
 =====================  ===========================================  ==========================
 
 Every view has ``.widget`` (the root box, class ``bp-widget``), ``.model`` (plain Python),
@@ -38,6 +39,8 @@ _WHERE = {
     "PlaygroundModel": "playground",
     "CostOfGradients": "cost",
     "CostModel": "cost",
+    "BroadcastExplorer": "broadcast",
+    "BroadcastModel": "broadcast",
 }
 
 __all__ = list(_WHERE)

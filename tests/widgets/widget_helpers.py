@@ -40,11 +40,13 @@ def make_view(name: str):
         return widgets.TrainingPlayground(n=60)
     if name == "CostOfGradients":
         return widgets.CostOfGradients(P=1000, budget=0.002, repeats=2)
+    if name == "BroadcastExplorer":
+        return widgets.BroadcastExplorer()
     raise KeyError(name)
 
 
 VIEW_NAMES = ["TangentSmokeCheck", "ChainRuleExplorer", "GraphStepper", "NetworkGradientView",
-              "VanishingExplorer", "TrainingPlayground", "CostOfGradients"]
+              "VanishingExplorer", "TrainingPlayground", "CostOfGradients", "BroadcastExplorer"]
 
 #: A valid non-default state for each view (round-trip tests).
 SAMPLE_STATES = {
@@ -56,6 +58,7 @@ SAMPLE_STATES = {
     "TrainingPlayground": {"dataset": "xor", "hidden": "8", "activation": "relu", "optimizer": "adam",
                            "lr": 0.01},
     "CostOfGradients": {"P": 2000},
+    "BroadcastExplorer": {"b_shape": "(3, 1)", "op": "a * b", "seed": 7},
 }
 
 #: Constructor arguments from_state needs besides the state.
