@@ -96,7 +96,7 @@ def _check_layer_class(c, *, default_name, f, df, forward_mistakes, backward_mis
             if not np.array_equal(d, dout):
                 c.fail(f"`{cls_name}.backward` changed `dout` in place (e.g. `dout *= ...`): the caller "
                        "may still need it. Compute the result into a new array: `return dout * local`.")
-            expected = dout * df(Z)
+            expected = dout * df(Z)      # the table's derivative (layers.ReLU/Tanh/Sigmoid: a test feeds those)
             if Z_first.shape == Z.shape:
                 stale = dout * df(Z_first)
                 if not np.allclose(stale, expected) and _same(dZ, stale):
@@ -350,7 +350,7 @@ def check_softmax_layer(c):
         P = _softmax(Z)
         dP = c.rng.normal(size=(N, C))
         inner = (P * dP).sum(axis=1, keepdims=True)
-        expected = P * (dP - inner)
+        expected = P * (dP - inner)      # written out (the package has no softmax layer), checked by a test against FD
         with c.case(f"Z of shape {(N, C)}, {story}"):
             layer = c.run(c.student, name=cls_name)
             forward, backward = getattr(layer, "forward", None), getattr(layer, "backward", None)

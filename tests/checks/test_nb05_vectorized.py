@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb05_vectorized import (
     check_distances_backward,
@@ -78,27 +78,27 @@ def test_linear_backward_loops_correct(fn, hidden, capsys):
     (lambda X, W, d: X @ d, ["raised ValueError", "shapes do not fit"]),
 ])
 def test_linear_backward_loops_wrong(fn, fragments):
-    _fails(check_linear_backward_loops, fn, "Exercise 5.1", *fragments)
+    fails_with(check_linear_backward_loops, fn, "Exercise 5.1", *fragments)
 
 
 def test_linear_backward_loops_swapped_W_indices_on_square():
     def swapped(X, W, d):
         dX = d @ W if W.shape[0] == W.shape[1] else d @ W.T
         return dX, X.T @ d, d.sum(axis=0)
-    _fails(check_linear_backward_loops, swapped, "`dX`", "indices of W are swapped")
+    fails_with(check_linear_backward_loops, swapped, "`dX`", "indices of W are swapped")
 
 
 def test_linear_backward_loops_swapped_dW_indices_on_square():
     def swapped(X, W, d):
         dW = (X.T @ d).T if W.shape[0] == W.shape[1] else X.T @ d
         return d @ W.T, dW, d.sum(axis=0)
-    _fails(check_linear_backward_loops, swapped, "`dW`", "indices are swapped")
+    fails_with(check_linear_backward_loops, swapped, "`dW`", "indices are swapped")
 
 
 def test_linear_backward_loops_stub():
     def stub(X, W, dout):
         raise NotImplementedError()
-    msg = _fails(check_linear_backward_loops, stub, "not written yet")
+    msg = fails_with(check_linear_backward_loops, stub, "not written yet")
     assert "with X of shape" not in msg  # a stub fails whatever the inputs
 
 
@@ -129,21 +129,21 @@ def test_linear_backward_correct(hidden, capsys):
     (lambda X, W, d: 1 / 0, ["ZeroDivisionError"]),
 ])
 def test_linear_backward_wrong(fn, fragments):
-    _fails(check_linear_backward, fn, "Exercise 5.2", *fragments)
+    fails_with(check_linear_backward, fn, "Exercise 5.2", *fragments)
 
 
 def test_linear_backward_dX_without_transpose_on_square_layer():
     def square_bug(X, W, d):
         dX = d @ W if W.shape[0] == W.shape[1] else d @ W.T
         return dX, X.T @ d, d.sum(axis=0)
-    _fails(check_linear_backward, square_bug, "`dX`", "without transposing", "dout @ W.T")
+    fails_with(check_linear_backward, square_bug, "`dX`", "without transposing", "dout @ W.T")
 
 
 def test_linear_backward_dW_swapped_on_square_layer():
     def square_bug(X, W, d):
         dW = d.T @ X if W.shape[0] == W.shape[1] else X.T @ d
         return d @ W.T, dW, d.sum(axis=0)
-    _fails(check_linear_backward, square_bug, "`dW`", "dout.T @ X is the transpose")
+    fails_with(check_linear_backward, square_bug, "`dW`", "dout.T @ X is the transpose")
 
 
 # ---------------------------------------------------------------- Exercise 5.3
@@ -190,7 +190,7 @@ def ub_wrong_axis(grad, shape):
     (lambda g, s: g.sum(axis=5), ["raised", "AxisError"]),
 ])
 def test_unbroadcast_wrong(fn, fragments):
-    _fails(check_unbroadcast, fn, "Exercise 5.3", *fragments)
+    fails_with(check_unbroadcast, fn, "Exercise 5.3", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 5.4
@@ -247,7 +247,7 @@ def _diff(X, C):
     (lambda X, C, d: X @ C, ["raised ValueError"]),
 ])
 def test_distances_backward_wrong(fn, fragments):
-    _fails(check_distances_backward, fn, "Exercise 5.4", *fragments)
+    fails_with(check_distances_backward, fn, "Exercise 5.4", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 5.5
@@ -305,13 +305,13 @@ def wrong_two_layer(**kwargs):
     (lambda *a: None, ["returned None"]),
 ])
 def test_two_layer_backward_wrong(fn, fragments):
-    _fails(check_two_layer_backward, fn, "Exercise 5.5", *fragments)
+    fails_with(check_two_layer_backward, fn, "Exercise 5.5", *fragments)
 
 
 def test_two_layer_untransposed_W2_on_square_layer():
     def square_bug(X, Y, W1, b1, W2, b2):
         return two_layer(X, Y, W1, b1, W2, b2, transpose_W2=W2.shape[0] != W2.shape[1])
-    _fails(check_two_layer_backward, square_bug, "`dW1`", "without transposing")
+    fails_with(check_two_layer_backward, square_bug, "`dW1`", "without transposing")
 
 
 def test_two_layer_db1_before_the_tanh():
@@ -319,4 +319,4 @@ def test_two_layer_db1_before_the_tanh():
         loss, dW1, _, dW2, db2 = two_layer(X, Y, W1, b1, W2, b2)
         Z2 = np.tanh(X @ W1 + b1) @ W2 + b2
         return loss, dW1, (2 * (Z2 - Y) / Z2.size @ W2.T).sum(axis=0), dW2, db2
-    _fails(check_two_layer_backward, db1_bug, "`db1`", "sits inside the tanh")
+    fails_with(check_two_layer_backward, db1_bug, "`db1`", "sits inside the tanh")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb06_activations import (
     check_hinge_loss,
@@ -100,7 +100,7 @@ relu = lambda Z: np.maximum(Z, 0)  # noqa: E731
     (layer_class(relu, lambda Z, H, d: None), ["is None"]),
 ])
 def test_relu_layer_wrong(cls, fragments):
-    _fails(check_relu_layer, cls, "Exercise 6.1 ReLULayer", *fragments)
+    fails_with(check_relu_layer, cls, "Exercise 6.1 ReLULayer", *fragments)
 
 
 class ReLUInPlace(ReLULayer):
@@ -125,16 +125,16 @@ class ReLUNoBackward:
 
 
 def test_relu_layer_changing_dout_in_place():
-    _fails(check_relu_layer, ReLUInPlace, "changed `dout` in place")
+    fails_with(check_relu_layer, ReLUInPlace, "changed `dout` in place")
 
 
 def test_relu_layer_stale_cache():
-    _fails(check_relu_layer, ReLUFirstCacheOnly, "input of an earlier forward pass")
+    fails_with(check_relu_layer, ReLUFirstCacheOnly, "input of an earlier forward pass")
 
 
 def test_relu_layer_missing_method_and_not_a_class():
-    _fails(check_relu_layer, ReLUNoBackward, "needs two methods")
-    _fails(check_relu_layer, ReLULayer(), "should be a class")
+    fails_with(check_relu_layer, ReLUNoBackward, "needs two methods")
+    fails_with(check_relu_layer, ReLULayer(), "should be a class")
 
 
 def test_relu_layer_stub():
@@ -144,7 +144,7 @@ def test_relu_layer_stub():
 
         def backward(self, dout):
             raise NotImplementedError()
-    _fails(check_relu_layer, Stub, "`Stub.forward` is not written yet")
+    fails_with(check_relu_layer, Stub, "`Stub.forward` is not written yet")
 
 
 @pytest.mark.parametrize("cls, fragments", [
@@ -156,7 +156,7 @@ def test_relu_layer_stub():
     (layer_class(np.tanh, lambda Z, H, d: 2 * d * (1 - H ** 2)), ["factor of 2"]),
 ])
 def test_tanh_layer_wrong(cls, fragments):
-    _fails(check_tanh_layer, cls, "Exercise 6.1 TanhLayer", *fragments)
+    fails_with(check_tanh_layer, cls, "Exercise 6.1 TanhLayer", *fragments)
 
 
 @pytest.mark.parametrize("cls, fragments", [
@@ -171,7 +171,7 @@ def test_tanh_layer_wrong(cls, fragments):
     (layer_class(_sig, lambda Z, H, d: (d * H * (1 - H)).sum()), ["should be an array"]),
 ])
 def test_sigmoid_layer_wrong(cls, fragments):
-    _fails(check_sigmoid_layer, cls, "Exercise 6.1 SigmoidLayer", *fragments)
+    fails_with(check_sigmoid_layer, cls, "Exercise 6.1 SigmoidLayer", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 6.2
@@ -216,7 +216,7 @@ def test_softplus_layer_correct(cls, hidden, capsys):
     (layer_class(softplus_stable, lambda Z, H, d: _sig(Z)), ["upstream gradient is missing"]),
 ])
 def test_softplus_layer_wrong(cls, fragments, recwarn, capfd):
-    _fails(check_softplus_layer, cls, "Exercise 6.2 SoftplusLayer", *fragments)
+    fails_with(check_softplus_layer, cls, "Exercise 6.2 SoftplusLayer", *fragments)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert capfd.readouterr().err == ""
 
@@ -246,7 +246,7 @@ def naive(Z):
 
 
 def test_logsumexp_naive_overflows_without_warnings(recwarn, capfd):
-    msg = _fails(check_logsumexp, naive, "contains inf", "overflows", "Subtract each row's maximum")
+    msg = fails_with(check_logsumexp, naive, "contains inf", "overflows", "Subtract each row's maximum")
     assert "around +1000" in msg
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert capfd.readouterr().err == ""
@@ -257,7 +257,7 @@ def test_logsumexp_naive_underflow_named():
         if Z.max() > 100:
             return lse(Z)
         return naive(Z)
-    _fails(check_logsumexp, naive_small_ok, "underflows to 0", "-inf")
+    fails_with(check_logsumexp, naive_small_ok, "underflows to 0", "-inf")
 
 
 @pytest.mark.parametrize("fn, fragments", [
@@ -270,7 +270,7 @@ def test_logsumexp_naive_underflow_named():
     (lambda Z: None, ["is None"]),
 ])
 def test_logsumexp_wrong(fn, fragments):
-    _fails(check_logsumexp, fn, "Exercise 6.3", *fragments)
+    fails_with(check_logsumexp, fn, "Exercise 6.3", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 6.4
@@ -342,7 +342,7 @@ def rows_y(Z, y):
     (lambda Z, y: None, ["returned None"]),
 ])
 def test_sce_wrong(fn, fragments):
-    _fails(check_softmax_cross_entropy, fn, "Exercise 6.4", *fragments)
+    fails_with(check_softmax_cross_entropy, fn, "Exercise 6.4", *fragments)
 
 
 def test_sce_unstable_softmax_is_named(recwarn, capfd):
@@ -350,7 +350,7 @@ def test_sce_unstable_softmax_is_named(recwarn, capfd):
         E = np.exp(Z)
         P = E / E.sum(axis=1, keepdims=True)
         return sce_loss(Z, y), (P - onehot(y, Z.shape[1])) / len(y)
-    _fails(check_softmax_cross_entropy, unstable, "NaN or inf", "Subtract each row's maximum")
+    fails_with(check_softmax_cross_entropy, unstable, "NaN or inf", "Subtract each row's maximum")
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert capfd.readouterr().err == ""
 
@@ -436,7 +436,7 @@ class SoftmaxStale(SoftmaxLayer):
     (SoftmaxStale, ["probabilities of an earlier forward pass"]),
 ])
 def test_softmax_layer_wrong(cls, fragments, recwarn):
-    _fails(check_softmax_layer, cls, "Exercise 6.5", *fragments)
+    fails_with(check_softmax_layer, cls, "Exercise 6.5", *fragments)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -537,4 +537,4 @@ def loss_with_true_class(logits, y):
     (lambda Z, y: None, ["returned None"]),
 ])
 def test_hinge_wrong(fn, fragments):
-    _fails(check_hinge_loss, fn, "Exercise 6.6", *fragments)
+    fails_with(check_hinge_loss, fn, "Exercise 6.6", *fragments)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb07_training import (
     check_adam_optimizer,
@@ -103,7 +103,7 @@ def test_train_step_correct(fn, hidden, capsys):
     (backward_of_loss_value, ["raised ValueError"]),
 ])
 def test_train_step_wrong(fn, fragments):
-    _fails(check_train_step, fn, "Exercise 7.1", *fragments)
+    fails_with(check_train_step, fn, "Exercise 7.1", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 7.2
@@ -200,11 +200,11 @@ def double_lr(param, grad, velocity, lr, beta):
     (lambda p, g, v, lr, beta: 1 / 0, ["ZeroDivisionError"]),
 ])
 def test_momentum_wrong(fn, fragments):
-    _fails(check_momentum_update, fn, "Exercise 7.2", *fragments)
+    fails_with(check_momentum_update, fn, "Exercise 7.2", *fragments)
 
 
 def test_momentum_not_a_function():
-    _fails(check_momentum_update, None, "is None", "run the cell that defines it")
+    fails_with(check_momentum_update, None, "is None", "run the cell that defines it")
 
 
 # ---------------------------------------------------------------- Exercise 7.3
@@ -302,7 +302,7 @@ class AdamSharedState(AdamOptimizer):
     (AdamOptimizer([Parameter(np.zeros(2))]), ["should be a class"]),
 ])
 def test_adam_wrong(cls, fragments, recwarn):
-    _fails(check_adam_optimizer, cls, "Exercise 7.3", *fragments)
+    fails_with(check_adam_optimizer, cls, "Exercise 7.3", *fragments)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -310,7 +310,7 @@ def test_adam_without_methods():
     class Half:
         def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
             pass
-    _fails(check_adam_optimizer, Half, "needs a method `step(self)`")
+    fails_with(check_adam_optimizer, Half, "needs a method `step(self)`")
 
 
 # ---------------------------------------------------------------- Exercise 7.4
@@ -367,7 +367,7 @@ def split_floor_fraction(X, y, f, rng):
     (lambda X, y, f, rng: (X[5:] + 1, y[5:], X[:5], y[:5]), ["not rows of X"]),
 ])
 def test_split_wrong(fn, fragments):
-    _fails(check_train_val_split, fn, "Exercise 7.4", *fragments)
+    fails_with(check_train_val_split, fn, "Exercise 7.4", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 7.5
@@ -482,4 +482,4 @@ def fit_zero_before_step(net, loss_fn, opt, X_train, y_train, X_val, y_val, epoc
     (lambda *args: None, ["returned None"]),
 ])
 def test_fit_wrong(fn, fragments):
-    _fails(check_fit, fn, "Exercise 7.5", *fragments)
+    fails_with(check_fit, fn, "Exercise 7.5", *fragments)
