@@ -28,12 +28,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import check_positive_float, shape_str
-from .layers import Module
+from .layers import ArrayModule
 
 __all__ = ["RowNorm"]
 
 
-class RowNorm(Module):
+class RowNorm(ArrayModule):
     r"""Normalize each row of ``Z`` ``(N, d)`` to mean 0 and standard deviation 1.
 
     ``eps`` (default ``1e-5``) is added to the variance so that a constant row does not

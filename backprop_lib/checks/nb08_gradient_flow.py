@@ -13,7 +13,7 @@ r"""Checkers for notebook 08, "Gradient flow".
 * Exercise 8.4 ``residual_backward(X, W, b, dout)``: the gradients of the residual block
   :math:`H = X + \operatorname{relu}(XW + b)`: ``(dX, dW, db)`` with
   :math:`\bar X = \bar H + \bar Z W^\top` (skip path plus block path).
-* Exercise 8.5 ``RowNorm``: a layer (a :class:`~backprop_lib.layers.Module`) that normalizes
+* Exercise 8.5 ``RowNorm``: a layer (a :class:`~backprop_lib.layers.ArrayModule`) that normalizes
   each row to mean 0 and standard deviation 1, with the backward pass the student derives;
   checked against centered finite differences, with the common wrong derivations named.
 * Exercise 8.6 ``clip_grad_norm(params, max_norm)``: scale all gradients by one factor so
@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..layers import Linear, Module, Parameter, ReLU, Sequential, Sigmoid, Tanh
+from ..layers import ArrayModule, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh, sigmoid
 from ..losses import SoftmaxCrossEntropy
 from ..monitor import record_pass
 from .framework import exercise
@@ -43,7 +43,7 @@ def _grad_norm_net(kind: str) -> Sequential:
     if kind == "small":
         return Sequential(Linear(3, 5, seed=1), Tanh(), Linear(5, 4, seed=2), ReLU(), Linear(4, 2, seed=3))
     act, depth, width = kind.split("-")
-    layers: list[Module] = []
+    layers: list[ArrayModule] = []
     n_in = 4
     for i in range(int(depth)):
         layers += [Linear(n_in, int(width), seed=10 + i), acts[act]()]
@@ -147,19 +147,13 @@ def check_leaky_relu_std(c):
 # ------------------------------------------------------------------ Exercise 8.3
 
 
-def _sigmoid(z):
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _chain(x: float, w: np.ndarray):
     """Forward through the chain: the pre-activations z_k and outputs h_k."""
     zs, hs = [], []
     h = float(x)
     for wk in w:
         z = float(wk) * h
-        h = float(_sigmoid(z))
+        h = float(sigmoid(z))
         zs.append(z)
         hs.append(h)
     return np.array(zs), np.array(hs)
@@ -176,7 +170,7 @@ def check_sigmoid_chain_grad(c):
         deriv = hs * (1.0 - hs)                       # sigma'(z_k) = h_k (1 - h_k)
         expected = float(np.prod(w * deriv))
         first_only_z = w * np.array([x] * len(w))     # every z computed from x
-        s = _sigmoid(first_only_z)
+        s = sigmoid(first_only_z)
         with c.case(f"x = {x:g}, w = {np.round(w, 3).tolist()}"):
             got = c.call(x, w.copy())
             c.compare("dh_n/dx", got, expected, rtol=1e-6, atol=1e-12, mistakes={
@@ -316,14 +310,14 @@ def _forward_mistakes(Z: np.ndarray) -> dict[str, np.ndarray]:
 
 @exercise("Exercise 8.5", "RowNorm")
 def check_row_norm(c):
-    """``RowNorm()`` must build a Module whose ``forward_unchecked`` normalizes each row and whose
+    """``RowNorm()`` must build a ArrayModule whose ``forward_unchecked`` normalizes each row and whose
     ``backward_unchecked`` returns dL/dZ (checked against finite differences)."""
     public = [(3, 5, 1.0, 0.0), (4, 8, 0.01, 5.0), (1, 6, 2.0, -1.0)]
     hidden = [(6, 3, 1.0, 2.0), (2, 16, 0.003, 0.0), (5, 5, 1.5, 0.5), (8, 2, 1.0, 0.0)]
     layer = c.call()
-    if not isinstance(layer, Module):
-        c.fail(f"`RowNorm()` should build a layer, an instance of a subclass of Module, but it built "
-               f"{type(layer).__name__}: keep `class RowNorm(Module):`.")
+    if not isinstance(layer, ArrayModule):
+        c.fail(f"`RowNorm()` should build a layer, an instance of a subclass of ArrayModule, but it built "
+               f"{type(layer).__name__}: keep `class RowNorm(ArrayModule):`.")
     for N, d, scale, shift in c.cases(public, hidden=hidden):
         Z = shift + scale * c.rng.normal(size=(N, d))
         dout = c.rng.normal(size=(N, d))
@@ -369,7 +363,7 @@ def check_row_norm(c):
         c.compare("dX of the network", dX, dX_ref)
 
 
-class _RefRowNorm(Module):
+class _RefRowNorm(ArrayModule):
     """The reference row normalization (the same as backprop_lib.normalization.RowNorm)."""
 
     def forward_unchecked(self, x):

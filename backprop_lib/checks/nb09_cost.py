@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import Linear, Module, ReLU, Sequential, Tanh
+from ..layers import ArrayModule, Linear, ReLU, Sequential, Tanh
 from ..losses import SoftmaxCrossEntropy
 from .framework import exercise
 
@@ -45,7 +45,7 @@ def _fmt_sizes(sizes) -> str:
 def _fd_net(kind: str) -> tuple[Sequential, np.ndarray, np.ndarray]:
     rng = np.random.default_rng({"small": 1, "deeper": 2, "tiny": 3, "wide": 4}[kind])
     sizes = {"small": [3, 4, 2], "deeper": [2, 3, 3, 2], "tiny": [1, 2], "wide": [4, 6, 3]}[kind]
-    layers: list[Module] = []
+    layers: list[ArrayModule] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(a, b, seed=10 + i))
         layers[-1].b.data[...] = rng.normal(scale=0.1, size=b)
@@ -224,7 +224,7 @@ class _Tracker:
     """Watches the spy layers: forward runs per layer, the order of backward calls and the
     largest number of layers holding a cache at the same time."""
 
-    def __init__(self, layers: list[Module]) -> None:
+    def __init__(self, layers: list[ArrayModule]) -> None:
         self.layers = layers
         self.forwards = [0] * len(layers)
         self.backwards: list[int] = []
@@ -286,9 +286,9 @@ class _SpyTanh(_Spy, Tanh):
     pass
 
 
-def _ckpt_layers(sizes: list[int], spy: bool) -> list[Module]:
+def _ckpt_layers(sizes: list[int], spy: bool) -> list[ArrayModule]:
     lin, relu, tanh = (_SpyLinear, _SpyReLU, _SpyTanh) if spy else (Linear, ReLU, Tanh)
-    layers: list[Module] = []
+    layers: list[ArrayModule] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(lin(a, b, seed=20 + i))
         if i < len(sizes) - 2:

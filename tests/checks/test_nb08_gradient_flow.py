@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checks.nb08_gradient_flow import (
@@ -16,7 +16,7 @@ from backprop_lib.checks.nb08_gradient_flow import (
     check_row_norm,
     check_sigmoid_chain_grad,
 )
-from backprop_lib.layers import Linear, Module, ReLU, Residual, Sequential
+from backprop_lib.layers import ArrayModule, Linear, ReLU, Residual, Sequential
 from backprop_lib.normalization import RowNorm
 from backprop_lib.optim import clip_grad_norm
 
@@ -67,13 +67,13 @@ def _norms_wrong(kind):
     ("short", ["one norm per layer: there are 5 layers, but you returned 4 numbers"]),
 ])
 def test_output_grad_norms_wrong(kind, fragments):
-    _fails(check_output_grad_norms, _norms_wrong(kind), "Exercise 8.1", *fragments)
+    fails_with(check_output_grad_norms, _norms_wrong(kind), "Exercise 8.1", *fragments)
 
 
 def test_output_grad_norms_none_and_stub():
-    _fails(check_output_grad_norms, lambda layers, dout: None, "is None")
-    _fails(check_output_grad_norms, _stub, "not written yet")
-    _fails(check_output_grad_norms, lambda layers, dout: [layer.backward(dout) for layer in layers], "raised")
+    fails_with(check_output_grad_norms, lambda layers, dout: None, "is None")
+    fails_with(check_output_grad_norms, _stub, "not written yet")
+    fails_with(check_output_grad_norms, lambda layers, dout: [layer.backward(dout) for layer in layers], "raised")
 
 
 # ---------------------------------------------------------------- Exercise 8.2
@@ -104,14 +104,14 @@ def test_leaky_relu_std_correct(fn, hidden, capsys):
     (_stub, ["`leaky_relu_std` is not written yet"]),
 ])
 def test_leaky_relu_std_wrong(fn, fragments):
-    _fails(check_leaky_relu_std, fn, "Exercise 8.2", *fragments)
+    fails_with(check_leaky_relu_std, fn, "Exercise 8.2", *fragments)
 
 
 def test_leaky_relu_std_stack_check():
     """Right for the listed cases but not for (48, 0.2): the 30-layer stack check catches it."""
     def fn(n, a):
         return 0.4 if (n, a) == (48, 0.2) else math.sqrt(2 / ((1 + a * a) * n))
-    _fails(check_leaky_relu_std, fn, "30-layer leaky-ReLU stack", "changed by a factor of")
+    fails_with(check_leaky_relu_std, fn, "30-layer leaky-ReLU stack", "changed by a factor of")
 
 
 # ---------------------------------------------------------------- Exercise 8.3
@@ -176,13 +176,13 @@ def _chain_wrong(kind):
     ("sign", ["wrong"]),
 ])
 def test_sigmoid_chain_grad_wrong(kind, fragments):
-    _fails(check_sigmoid_chain_grad, _chain_wrong(kind), "Exercise 8.3", *fragments)
+    fails_with(check_sigmoid_chain_grad, _chain_wrong(kind), "Exercise 8.3", *fragments)
 
 
 def test_sigmoid_chain_grad_none_and_stub():
-    _fails(check_sigmoid_chain_grad, lambda x, w: None, "is None")
-    _fails(check_sigmoid_chain_grad, _stub, "not written yet")
-    _fails(check_sigmoid_chain_grad, lambda x, w: np.ones(len(w)), "should be a single number")
+    fails_with(check_sigmoid_chain_grad, lambda x, w: None, "is None")
+    fails_with(check_sigmoid_chain_grad, _stub, "not written yet")
+    fails_with(check_sigmoid_chain_grad, lambda x, w: np.ones(len(w)), "should be a single number")
 
 
 # ---------------------------------------------------------------- Exercise 8.4
@@ -263,19 +263,19 @@ def _res_wrong(kind):
     ("two_values", ["should return 3 values (dX, dW, db), but returned 2"]),
 ])
 def test_residual_backward_wrong(kind, fragments):
-    _fails(check_residual_backward, _res_wrong(kind), "Exercise 8.4", *fragments)
+    fails_with(check_residual_backward, _res_wrong(kind), "Exercise 8.4", *fragments)
 
 
 def test_residual_backward_none_raises_stub():
-    _fails(check_residual_backward, lambda X, W, b, dout: None, "returned None")
-    _fails(check_residual_backward, lambda X, W, b, dout: (X @ np.ones((2, 2)), 0, 0), "raised ValueError")
-    _fails(check_residual_backward, _stub, "not written yet")
+    fails_with(check_residual_backward, lambda X, W, b, dout: None, "returned None")
+    fails_with(check_residual_backward, lambda X, W, b, dout: (X @ np.ones((2, 2)), 0, 0), "raised ValueError")
+    fails_with(check_residual_backward, _stub, "not written yet")
 
 
 # ---------------------------------------------------------------- Exercise 8.5
 
 
-def _row_norm_class(forward=None, backward=None, base=Module):
+def _row_norm_class(forward=None, backward=None, base=ArrayModule):
     """A student's RowNorm with one method replaced by a wrong version."""
     class StudentRowNorm(base):
         eps = 1e-5
@@ -322,7 +322,7 @@ def test_row_norm_correct(cls, hidden, capsys):
      ["RowNorm.forward_unchecked` raised ValueError", "shapes do not fit"]),
 ])
 def test_row_norm_wrong_forward(forward, fragments):
-    _fails(check_row_norm, _row_norm_class(forward=forward), "Exercise 8.5", *fragments)
+    fails_with(check_row_norm, _row_norm_class(forward=forward), "Exercise 8.5", *fragments)
 
 
 def _sd(Z):
@@ -346,16 +346,16 @@ def _sd(Z):
     (lambda d, Z, Zh, s: None, ["`dZ` is None"]),
 ])
 def test_row_norm_wrong_backward(backward, fragments):
-    _fails(check_row_norm, _row_norm_class(backward=backward), "Exercise 8.5", "dZ", *fragments)
+    fails_with(check_row_norm, _row_norm_class(backward=backward), "Exercise 8.5", "dZ", *fragments)
 
 
 def test_row_norm_not_a_module_and_stubs():
     class Plain:
         def forward_unchecked(self, Z):
             return Z
-    _fails(check_row_norm, Plain, "Exercise 8.5", "subclass of Module", "built Plain")
+    fails_with(check_row_norm, Plain, "Exercise 8.5", "subclass of ArrayModule", "built Plain")
 
-    class Stubbed(Module):
+    class Stubbed(ArrayModule):
         def forward_unchecked(self, Z):
             # YOUR CODE HERE
             raise NotImplementedError()
@@ -363,23 +363,23 @@ def test_row_norm_not_a_module_and_stubs():
         def backward_unchecked(self, dout, input_grad=True):
             # YOUR CODE HERE
             raise NotImplementedError()
-    _fails(check_row_norm, Stubbed, "Exercise 8.5", "not written yet")
+    fails_with(check_row_norm, Stubbed, "Exercise 8.5", "not written yet")
 
 
 def test_row_norm_without_cache():
     """Backward that recomputes from a forgotten cache: need_cache says forward has not run."""
-    class NoCache(Module):
+    class NoCache(ArrayModule):
         def forward_unchecked(self, Z):
             return (Z - _m(Z)) / np.sqrt(Z.var(axis=1, keepdims=True) + 1e-5)
 
         def backward_unchecked(self, dout, input_grad=True):
             Z_hat, s = self.need_cache()
             return dout
-    _fails(check_row_norm, NoCache, "Exercise 8.5", "raised RuntimeError", "needs the cache")
+    fails_with(check_row_norm, NoCache, "Exercise 8.5", "raised RuntimeError", "needs the cache")
 
 
 def test_row_norm_in_place():
-    class InPlace(Module):
+    class InPlace(ArrayModule):
         eps = 1e-5
 
         def forward_unchecked(self, Z):
@@ -393,15 +393,15 @@ def test_row_norm_in_place():
             Z_hat, s = self.need_cache()
             dout -= _m(dout) + Z_hat * _m(dout * Z_hat)
             return dout / s
-    _fails(check_row_norm, InPlace, "Exercise 8.5", "changed its input Z in place")
+    fails_with(check_row_norm, InPlace, "Exercise 8.5", "changed its input Z in place")
     InPlace.forward_unchecked = RowNorm.forward_unchecked
-    _fails(check_row_norm, InPlace, "Exercise 8.5", "changed dout in place")
+    fails_with(check_row_norm, InPlace, "Exercise 8.5", "changed dout in place")
 
 
 def test_row_norm_network_check():
     """Right on its own, but the cache lives in the class, so two RowNorm layers in one network
     share it: only the network check can tell."""
-    class ClassCache(Module):
+    class ClassCache(ArrayModule):
         saved = None
 
         def forward_unchecked(self, Z):
@@ -412,7 +412,7 @@ def test_row_norm_network_check():
         def backward_unchecked(self, dout, input_grad=True):
             Z_hat, s = ClassCache.saved
             return (dout - _m(dout) - Z_hat * _m(dout * Z_hat)) / s
-    _fails(check_row_norm, ClassCache, "Exercise 8.5", "two of your layers in one network", "raised ValueError")
+    fails_with(check_row_norm, ClassCache, "Exercise 8.5", "two of your layers in one network", "raised ValueError")
 
 
 # ---------------------------------------------------------------- Exercise 8.6
@@ -506,8 +506,8 @@ def _clip_wrong(kind):
     ("none", ["returned norm", "is None"]),
 ])
 def test_clip_grad_norm_wrong(kind, fragments):
-    _fails(check_clip_grad_norm, _clip_wrong(kind), "Exercise 8.6", *fragments)
+    fails_with(check_clip_grad_norm, _clip_wrong(kind), "Exercise 8.6", *fragments)
 
 
 def test_clip_grad_norm_stub():
-    _fails(check_clip_grad_norm, _stub, "not written yet")
+    fails_with(check_clip_grad_norm, _stub, "not written yet")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checkpoint import CheckpointedSequential, activation_bytes
@@ -118,7 +118,7 @@ def _fd_wrong(kind):
     ("short", ["one gradient array per parameter", "got a list of 3 items"]),
 ])
 def test_fd_gradient_wrong(kind, fragments):
-    _fails(check_fd_gradient, _fd_wrong(kind), "Exercise 9.1", *fragments)
+    fails_with(check_fd_gradient, _fd_wrong(kind), "Exercise 9.1", *fragments)
 
 
 def test_fd_gradient_one_sided_values_named():
@@ -135,12 +135,12 @@ def test_fd_gradient_one_sided_values_named():
                 p.data[i] = old
             grads.append(g)
         return grads
-    _fails(check_fd_gradient, fn, "Exercise 9.1", "one-sided difference")
+    fails_with(check_fd_gradient, fn, "Exercise 9.1", "one-sided difference")
 
 
 def test_fd_gradient_none_and_stub():
-    _fails(check_fd_gradient, lambda params, loss, h=1e-5: None, "called 0 times")
-    _fails(check_fd_gradient, _stub, "not written yet")
+    fails_with(check_fd_gradient, lambda params, loss, h=1e-5: None, "called 0 times")
+    fails_with(check_fd_gradient, _stub, "not written yet")
 
 
 # ---------------------------------------------------------------- Exercise 9.2
@@ -173,7 +173,7 @@ def test_fd_count_is_what_gradcheck_measures():
     (_stub, ["not written yet"]),
 ])
 def test_fd_forward_passes_wrong(fn, fragments):
-    _fails(check_fd_forward_passes, fn, "Exercise 9.2", *fragments)
+    fails_with(check_fd_forward_passes, fn, "Exercise 9.2", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 9.3
@@ -198,7 +198,7 @@ def test_count_matmuls_correct(hidden, capsys):
     (_stub, ["not written yet"]),
 ])
 def test_count_matmuls_wrong(fn, fragments):
-    _fails(check_count_matmuls, fn, "Exercise 9.3", *fragments)
+    fails_with(check_count_matmuls, fn, "Exercise 9.3", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 9.4
@@ -252,13 +252,13 @@ def _stored_wrong(kind):
     ("all_sizes", ["`bytes` is wrong"]),
 ])
 def test_stored_activation_bytes_wrong(kind, fragments):
-    _fails(check_stored_activation_bytes, _stored_wrong(kind), "Exercise 9.4", *fragments)
+    fails_with(check_stored_activation_bytes, _stored_wrong(kind), "Exercise 9.4", *fragments)
 
 
 def test_stored_activation_bytes_none_raises_stub():
-    _fails(check_stored_activation_bytes, lambda N, s, i: None, "is None")
-    _fails(check_stored_activation_bytes, lambda N, s, i: N * i * s.sum(), "raised AttributeError")
-    _fails(check_stored_activation_bytes, _stub, "not written yet")
+    fails_with(check_stored_activation_bytes, lambda N, s, i: None, "is None")
+    fails_with(check_stored_activation_bytes, lambda N, s, i: N * i * s.sum(), "raised AttributeError")
+    fails_with(check_stored_activation_bytes, _stub, "not written yet")
 
 
 # ---------------------------------------------------------------- Exercise 9.5
@@ -345,8 +345,8 @@ def _ckpt_wrong(kind):
     ("no_return", ["returned dX", "is None"]),
 ])
 def test_checkpointed_gradient_wrong(kind, fragments):
-    _fails(check_checkpointed_gradient, _ckpt_wrong(kind), "Exercise 9.5", *fragments)
+    fails_with(check_checkpointed_gradient, _ckpt_wrong(kind), "Exercise 9.5", *fragments)
 
 
 def test_checkpointed_gradient_stub():
-    _fails(check_checkpointed_gradient, _stub, "not written yet")
+    fails_with(check_checkpointed_gradient, _stub, "not written yet")
