@@ -26,9 +26,12 @@ import math
 
 import numpy as np
 
+from ..gradcheck import numerical_gradient
 from ..layers import ArrayModule, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh, sigmoid
 from ..losses import SoftmaxCrossEntropy
 from ..monitor import record_pass
+from ..normalization import RowNorm
+from ..optim import clip_grad_norm
 from .framework import exercise
 
 __all__ = ["check_output_grad_norms", "check_leaky_relu_std", "check_sigmoid_chain_grad",
@@ -96,7 +99,8 @@ def check_output_grad_norms(c):
 
 def _leaky_stack_spread(std: float, slope: float, width: int = 64, depth: int = 30, seed: int = 8) -> float:
     """Root mean square of the signal after ``depth`` Linear+LeakyReLU layers with weights of
-    scale ``std``, divided by its value after the first layer (1 means: the size is kept)."""
+    scale ``std``, divided by its value after the first layer (1 means: the size is kept).
+    Written out because the package has no leaky ReLU."""
     rng = np.random.default_rng(seed)
     H = rng.standard_normal((32, width))
     first = None
@@ -192,6 +196,8 @@ def check_sigmoid_chain_grad(c):
 
 
 def _residual_reference(X, W, b, dout):
+    """Residual(Sequential(Linear, ReLU)).backward written out (a test feeds those layers
+    themselves): the mistakes below need Z and dZ."""
     Z = X @ W + b
     mask = Z > 0
     dZ = dout * mask
@@ -234,31 +240,19 @@ def check_residual_backward(c):
 
 # ------------------------------------------------------------------ Exercise 8.5
 
-_EPS = 1e-5
-
-
-def _row_norm(Z: np.ndarray, eps: float = _EPS) -> np.ndarray:
-    return (Z - Z.mean(axis=1, keepdims=True)) / np.sqrt(Z.var(axis=1, keepdims=True) + eps)
+_EPS = 1e-5          # RowNorm's default eps, the one the notebook's class uses
 
 
 def _row_norm_fd(Z: np.ndarray, dout: np.ndarray, h: float) -> np.ndarray:
-    """Centered finite differences of sum(dout * rownorm(Z)) with respect to Z."""
-    Z = Z.copy()
-    grad = np.zeros_like(Z)
-    for idx in np.ndindex(*Z.shape):
-        old = Z[idx]
-        Z[idx] = old + h
-        plus = float(np.sum(dout * _row_norm(Z)))
-        Z[idx] = old - h
-        minus = float(np.sum(dout * _row_norm(Z)))
-        Z[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
+    """Centered finite differences of sum(dout * RowNorm(Z)) with respect to Z."""
+    reference = RowNorm(eps=_EPS)
+    return numerical_gradient(lambda z: float(np.sum(dout * reference.forward_unchecked(z))), Z.copy(), h=h)
 
 
 def _row_norm_mistakes(Z: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+    """What the common wrong derivations give, built from the pieces of the right one."""
     d = Z.shape[1]
-    Zh = _row_norm(Z)
+    Zh = RowNorm(eps=_EPS).forward(Z)
     s = np.sqrt(Z.var(axis=1, keepdims=True) + _EPS)
     sd = np.sqrt(Z.var(axis=1, keepdims=True))
     m_d = dout.mean(axis=1, keepdims=True)
@@ -294,6 +288,7 @@ def _row_norm_mistakes(Z: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]
 
 
 def _forward_mistakes(Z: np.ndarray) -> dict[str, np.ndarray]:
+    """What the common wrong forward passes give."""
     mu = Z.mean(axis=1, keepdims=True)
     var = Z.var(axis=1, keepdims=True)
     return {
@@ -324,7 +319,7 @@ def check_row_norm(c):
         with c.case(f"Z of shape {Z.shape}, rows spread about {scale:g}"):
             Z_in, dout_in = Z.copy(), dout.copy()
             out = c.run(layer.forward_unchecked, Z_in, name="RowNorm.forward_unchecked", copy_args=False)
-            c.compare("the output Z_hat", out, _row_norm(Z), mistakes=_forward_mistakes(Z))
+            c.compare("the output Z_hat", out, RowNorm(eps=_EPS).forward(Z), mistakes=_forward_mistakes(Z))
             c.check(np.array_equal(Z_in, Z),
                     "forward_unchecked changed its input Z in place (Z -= ... or Z /= ...): the layer "
                     "before may keep that very array for its own backward pass. Compute into a new "
@@ -352,7 +347,7 @@ def check_row_norm(c):
             return net.backward(G), [p.grad.copy() for p in net.parameters()]
 
         dX, dparams = c.run(grads, name="your RowNorm inside a network")
-        ref = network(_RefRowNorm)
+        ref = network(RowNorm)
         ref.forward(X)
         dX_ref = ref.backward(G)
         hint = (" (each layer must keep its own cache in self.cache: two RowNorm layers in one network "
@@ -361,20 +356,6 @@ def check_row_norm(c):
             if not np.allclose(g, p.grad, rtol=1e-6, atol=1e-9):
                 c.fail(f"the gradient of the network's parameter {name} is wrong{hint}.")
         c.compare("dX of the network", dX, dX_ref)
-
-
-class _RefRowNorm(ArrayModule):
-    """The reference row normalization (the same as backprop_lib.normalization.RowNorm)."""
-
-    def forward_unchecked(self, x):
-        out = _row_norm(x)
-        self.cache = (out, np.sqrt(x.var(axis=1, keepdims=True) + _EPS))
-        self._out_shape = x.shape
-        return out
-
-    def backward_unchecked(self, dout, input_grad=True):
-        Zh, s = self.need_cache()
-        return (dout - dout.mean(axis=1, keepdims=True) - Zh * (dout * Zh).mean(axis=1, keepdims=True)) / s
 
 
 # ------------------------------------------------------------------ Exercise 8.6
@@ -400,15 +381,16 @@ def check_clip_grad_norm(c):
         params = _make_params(c.rng, shapes, scale)
         before = [p.grad.copy() for p in params]
         flat = np.concatenate([g.ravel() for g in before])
-        total = float(np.sqrt(np.sum(flat ** 2)))
-        factor = max_norm / total if total > max_norm else 1.0
+        reference = copy.deepcopy(params)
+        total = clip_grad_norm(reference, max_norm)                    # the package's, on a copy
+        expected = np.concatenate([p.grad.ravel() for p in reference])
         per_param = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in before]
         sum_norms = sum(float(np.linalg.norm(g)) for g in before)
         desc = ", ".join(str(s) for s in shapes)
         with c.case(f"gradients of shapes {desc} (global norm {total:.3g}), max_norm = {max_norm:g}"):
             returned = c.run(c.student, params, max_norm, name=c.name, copy_args=False)
             after = np.concatenate([np.asarray(p.grad, dtype=float).ravel() for p in params])
-            c.compare("the gradients after clipping (all of them, flattened)", after, flat * factor, mistakes={
+            c.compare("the gradients after clipping (all of them, flattened)", after, expected, mistakes={
                 "the gradients did not change: scale each p.grad in place (p.grad *= factor), so that "
                 "the optimizer sees the clipped gradient": flat,
                 "you clipped each parameter's gradient by its own norm: clipping by the global norm "

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checkpoint import CheckpointedSequential
 from ..layers import ArrayModule, Linear, ReLU, Sequential, Tanh
 from ..losses import SoftmaxCrossEntropy
 from .framework import exercise
@@ -32,6 +33,7 @@ __all__ = ["check_fd_gradient", "check_fd_forward_passes", "check_count_matmuls"
 
 
 def _num_params(sizes) -> int:
+    """P in closed form (Sequential.num_parameters of that MLP), without building a 784-wide net."""
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
@@ -187,6 +189,7 @@ def check_count_matmuls(c):
 
 
 def _stored(N, sizes, itemsize):
+    """The closed form that checkpoint.activation_bytes measures, for any itemsize (float16 too)."""
     L = len(sizes) - 1
     inputs = sum(sizes[:L])              # what each Linear keeps: its input
     masks = sum(sizes[1:L])              # what each ReLU keeps: a mask, 1 byte per entry
@@ -296,11 +299,6 @@ def _ckpt_layers(sizes: list[int], spy: bool) -> list[ArrayModule]:
     return layers
 
 
-def _bounds(n_layers: int, k: int) -> list[tuple[int, int]]:
-    edges = np.linspace(0, n_layers, k + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
-
-
 @exercise("Exercise 9.5", "checkpointed_gradient")
 def check_checkpointed_gradient(c):
     """``checkpointed_gradient(layers, bounds, X, loss_grad)`` must give the plain pass's
@@ -314,7 +312,7 @@ def check_checkpointed_gradient(c):
         tracker = _Tracker(layers)
         for i, layer in enumerate(layers):
             layer._tracker, layer._index = tracker, i
-        bounds = _bounds(len(layers), k)
+        bounds = CheckpointedSequential(*plain, segments=k).bounds      # the package's split into segments
         X = c.rng.normal(size=(6, sizes[0]))
         y = c.rng.integers(0, sizes[-1], size=6)
         loss_fn = SoftmaxCrossEntropy()
