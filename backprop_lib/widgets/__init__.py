@@ -12,6 +12,9 @@ TrainingPlayground     train a small MLP on a toy data set          dataset, hid
                                                                     optimizer, lr
 CostOfGradients        finite differences vs backprop, timed        P
 BroadcastExplorer      which entries sum into a broadcast b's grad  b_shape, op, seed
+ModesExplorer          Jacobian by columns (forward) or rows        n, m, mode, passes
+                       (reverse)
+AttentionExplorer      attention weights of one query, dK and dV    query, mask
 =====================  ===========================================  ==========================
 
 Every view has ``.widget`` (the root box, class ``bp-widget``), ``.model`` (plain Python),
@@ -25,6 +28,7 @@ from typing import Any
 
 _WHERE = {
     "WidgetView": "base",
+    "AnimatedView": "play",
     "TangentSmokeCheck": "smoke",
     "TangentSmokeModel": "smoke",
     "ChainRuleExplorer": "chain_rule",
@@ -41,6 +45,10 @@ _WHERE = {
     "CostModel": "cost",
     "BroadcastExplorer": "broadcast",
     "BroadcastModel": "broadcast",
+    "ModesExplorer": "modes",
+    "ModesModel": "modes",
+    "AttentionExplorer": "attention",
+    "AttentionModel": "attention",
 }
 
 __all__ = list(_WHERE)
