@@ -8,9 +8,9 @@
 Each notebook runs top to bottom in a fresh ``python3`` kernel in its own folder, with one
 BLAS thread (as binder/start sets). Before the kernel is shut down, its peak resident
 memory (VmHWM in /proc/PID/status: Linux only) is read; so is a JupyterLab server's after
-it has served the JupyterLab page, the fixed cost of each user. The user image has no
-PyTorch (binder/environment.yml), so torch is hidden from the kernels unless --with-torch
-(notebook 10 then shows its stored PyTorch results, as on the hub).
+it has served the JupyterLab page, the fixed cost of each user. The user image has neither
+PyTorch nor JAX (binder/environment.yml), so they are hidden from the kernels unless
+--with-optional (notebooks 10 and 11 then show their stored results, as on the hub).
 
 The table ends with the sizes the Zero to JupyterHub snippet in docs/jupyterhub.md uses:
 guarantee = server + the largest notebook peak; limit = server + three kernels at that
@@ -41,6 +41,8 @@ DOCS = ROOT / "docs" / "jupyterhub.md"
 DOCS_START, DOCS_END = "<!-- memory-table: start -->\n", "<!-- memory-table: end -->"
 ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 MIB = 1024 * 1024
+# optional packages of the notebooks that the hub image does not have
+NOT_IN_IMAGE = ("torch", "jax")
 STEP = 128  # MiB: sizes are rounded up to a multiple of this
 KERNELS_IN_LIMIT = 3
 
@@ -62,16 +64,16 @@ class Measurement:
     seconds: float
 
 
-def _kernel_env(with_torch: bool, hide_dir: Path) -> dict:
+def _kernel_env(with_optional: bool, hide_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
     env.update(ONE_BLAS_THREAD)
-    if not with_torch:
+    if not with_optional:
         env.pop("BACKPROP_REQUIRE_TORCH", None)
         env["PYTHONPATH"] = os.pathsep.join(p for p in [str(hide_dir), env.get("PYTHONPATH", "")] if p)
     return env
 
 
-def measure_notebook(path: Path, with_torch: bool, hide_dir: Path) -> Measurement:
+def measure_notebook(path: Path, with_optional: bool, hide_dir: Path) -> Measurement:
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -81,7 +83,7 @@ def measure_notebook(path: Path, with_torch: bool, hide_dir: Path) -> Measuremen
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, allow_errors=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    with client.setup_kernel(env=_kernel_env(with_torch, hide_dir), cwd=str(path.parent)):
+    with client.setup_kernel(env=_kernel_env(with_optional, hide_dir), cwd=str(path.parent)):
         pid = km.provisioner.process.pid
         idle = peak_rss(pid)
         for index, cell in enumerate(nb.cells):
@@ -147,7 +149,7 @@ def sizes(server: int, measurements: list[Measurement]) -> tuple[int, int]:
     return guarantee, limit
 
 
-def table(server: int, measurements: list[Measurement], with_torch: bool) -> str:
+def table(server: int, measurements: list[Measurement], with_optional: bool) -> str:
     guarantee, limit = sizes(server, measurements)
     lines = ["| notebook | kernel at start (MiB) | kernel peak (MiB) |",
              "|---|---:|---:|"]
@@ -156,8 +158,8 @@ def table(server: int, measurements: list[Measurement], with_torch: bool) -> str
     lines += ["", f"JupyterLab server, no kernel: {_mib(server)} MiB.",
               f"Suggested sizes: guarantee {guarantee}M (server + the largest peak), "
               f"limit {limit}M (server + {KERNELS_IN_LIMIT} kernels at the largest peak)."]
-    if with_torch:
-        lines.append("Measured with PyTorch importable (not as in the hub image).")
+    if with_optional:
+        lines.append(f"Measured with {', '.join(NOT_IN_IMAGE)} importable where installed (not as in the hub image).")
     return "\n".join(lines) + "\n"
 
 
@@ -173,7 +175,8 @@ def update_docs(text: str, docs: Path = DOCS) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: every notebooks/NN_*.ipynb)")
-    parser.add_argument("--with-torch", action="store_true", help="let the kernels import PyTorch")
+    parser.add_argument("--with-optional", action="store_true",
+                        help=f"let the kernels import {' and '.join(NOT_IN_IMAGE)} (hidden by default)")
     parser.add_argument("--update-docs", action="store_true", help="write the table into docs/jupyterhub.md")
     args = parser.parse_args(argv)
     paths = [p.resolve() for p in collect([str(p) for p in args.notebooks])]
@@ -181,16 +184,17 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --update-docs measures every notebook: give no notebook names", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory() as hide:
-        (Path(hide) / "torch").mkdir()
-        (Path(hide) / "torch" / "__init__.py").write_text(
-            'raise ImportError("PyTorch is hidden: the hub image has none (tools/measure_memory.py)")\n')
+        for package in NOT_IN_IMAGE:
+            (Path(hide) / package).mkdir()
+            (Path(hide) / package / "__init__.py").write_text(
+                f'raise ImportError("{package} is hidden: the hub image has none (tools/measure_memory.py)")\n')
         measurements = []
         for path in paths:
-            m = measure_notebook(path, args.with_torch, Path(hide))
+            m = measure_notebook(path, args.with_optional, Path(hide))
             print(f"{m.notebook}: peak {_mib(m.peak)} MiB ({m.seconds:.0f} s)", file=sys.stderr)
             measurements.append(m)
     server = measure_server()
-    text = table(server, measurements, args.with_torch)
+    text = table(server, measurements, args.with_optional)
     if args.update_docs:
         update_docs(text)
         print(f"updated the memory table in {DOCS.relative_to(ROOT)}", file=sys.stderr)

@@ -15,6 +15,8 @@ The test fills in the machine-specific parts through environment variables:
     BACKPROP_HUB_JUPYTER_PATH extra Jupyter config folder for every user (as /etc/jupyter
                               on a real hub): it holds the shared nbgrader_config.py
 """
+from __future__ import annotations
+
 import os
 
 c = get_config()  # noqa: F821 - provided by JupyterHub when it reads this file
