@@ -82,10 +82,12 @@ def test_two_students_follow_the_link_and_run_a_notebook(hub, remote, links, bro
         arrived = {p.relative_to(course).as_posix() for p in course.glob("notebooks/*.ipynb")}
         assert arrived == notebooks, f"{name}: the notebooks in the home differ from the repository's"
 
-    # run the notebook in the first student's server, in a fresh kernel, as JupyterLab would
+    # run the notebook in the first student's server, in a fresh kernel, as JupyterLab
+    # would, and compare with the outputs stored in it
     student = browsers[STUDENTS[0]]
+    pulled = hub.home(student.user) / COURSE_FOLDER / RUN_NOTEBOOK
+    stored = [c for c in nbformat.read(str(pulled), as_version=4).cells if c.cell_type == "code"]
     ran = student.run_notebook(f"{COURSE_FOLDER}/{RUN_NOTEBOOK}")
-    stored = [c for c in nbformat.read(str(hh.REPO / RUN_NOTEBOOK), as_version=4).cells if c.cell_type == "code"]
     assert len(ran) == len(stored), "the run stopped early:\n" + json.dumps(ran[-1][1], indent=1)[:3000]
     for (cell, outputs), reference in zip(ran, stored):
         tags = set(cell.get("metadata", {}).get("tags", []))
