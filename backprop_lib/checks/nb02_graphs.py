@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scalar.engine import Value
+from ..scalar.engine import Value, topological_order
 from .framework import CheckContext, exercise
 
 __all__ = ["check_fork_graph_grads", "check_gate_backward", "check_topological_order", "check_chain_backward"]
@@ -171,21 +171,6 @@ def _long_chain(n: int) -> Callable[[], Value]:
     return build
 
 
-def _reference_order(root: Value) -> list[Value]:
-    order, seen, stack = [], {root}, [(root, iter(root._prev))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
 def _name(v: Any) -> str:
     label = getattr(v, "label", "")
     return f"'{label}'" if label else repr(v)
@@ -203,7 +188,7 @@ def order_cases(c: CheckContext) -> list[tuple[str, Callable[[], Value]]]:
 
 def check_order(c: CheckContext, root: Value, got: Any, name: str) -> None:
     """``got`` must list every node ``root`` depends on once, each after all of its inputs."""
-    expected = _reference_order(root)
+    expected = topological_order(root)
     if got is None:
         c.fail(f"`{name}` returned None: did you forget `return order`?")
     try:

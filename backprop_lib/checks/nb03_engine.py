@@ -147,7 +147,9 @@ def _sigmoid(a: float) -> float:
 
 
 def _order(root: Any) -> list:
-    """Topological order of any graph of objects with ``_prev`` (iterative, by identity)."""
+    """Topological order of any graph of objects with ``_prev`` (iterative, by identity): the
+    package's :func:`~backprop_lib.scalar.topological_order` accepts only its own Values, and
+    these graphs are made of the student's."""
     order, seen, stack = [], {id(root)}, [(root, iter(tuple(root._prev)))]
     while stack:
         node, children = stack[-1]
