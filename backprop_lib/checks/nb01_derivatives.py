@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ..gradcheck import centered_difference, numerical_gradient
 from ..layers import sigmoid
 from .framework import exercise
 
@@ -47,7 +48,7 @@ def check_centered_difference(c):
               ("f(x) = x**3", 3.0, 0.25)]
     for name, x, h in c.cases(public, hidden):
         f = _FUNCTIONS[name]
-        expected = (f(x + h) - f(x - h)) / (2 * h)
+        expected = centered_difference(f, x, h)
         with c.case(f"{name}, x = {x:g}, h = {h:g}"):
             got = c.call(f, x, h)
             c.compare("centered_difference(f, x, h)", got, expected, rtol=1e-9, mistakes={
@@ -91,7 +92,8 @@ _ARRAY_FUNCTIONS = {
 
 
 def _gradient_variant(f, x, h, *, forward=False, over_h=False, restore=True):
-    """What a loop of centered (or forward) differences computes, with a typical mistake."""
+    """What a student's loop computes with a typical mistake (kept written out: each variant
+    changes one step of the loop; the right answer is the package's numerical_gradient)."""
     x = np.array(x, dtype=float)
     out = np.zeros_like(x)
     base = f(x) if forward else None
@@ -128,7 +130,7 @@ def check_numerical_gradient(c):
             calls[0] += 1
             return f(np.asarray(v, dtype=float))
 
-        expected = _gradient_variant(f, original, h)
+        expected = numerical_gradient(f, original.copy(), h=h)
         with c.case(f"{name}, x of shape {shape}, h = {h:g}"):
             got = c.call(counted, x, h, copy_args=False)
             c.check(np.array_equal(x, original),

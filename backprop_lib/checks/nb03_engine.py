@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..gradcheck import numerical_gradient
 from ..scalar.engine import Value as PackageValue
 from .failure import ExerciseFailed
 from .framework import CheckContext, exercise
@@ -712,7 +713,22 @@ def _gc_cases(c: CheckContext) -> list[tuple[str, Callable[[], tuple[Callable[[]
                    hidden=[("L = tanh(p / q) + log(p * p)", ratio), ("L = (a*b + exp(a)) * a", fork)])
 
 
+def _numerical(build, leaves, h) -> list[float]:
+    """The package's centered differences of ``build().data`` as a function of the leaves' data."""
+    def f(data):
+        for leaf, value in zip(leaves, data):
+            leaf.data = float(value)
+        return build().data
+    start = np.array([leaf.data for leaf in leaves])
+    slopes = numerical_gradient(f, start.copy(), h=h)
+    for leaf, value in zip(leaves, start):
+        leaf.data = float(value)
+    return [float(v) for v in slopes]
+
+
 def _centered(build, leaves, h, *, restore=True, forward=False, over_h=False) -> list[float]:
+    """What a student's loop computes with a typical mistake (kept written out: each variant
+    changes one step of the loop, which the package's numerical_gradient cannot)."""
     out = []
     for leaf in leaves:
         old = leaf.data
@@ -758,9 +774,9 @@ def check_grad_check(c):
                     "the stale gradients were not cleared: set every leaf's .grad to 0 before backward(), "
                     "which adds to them": [g + 7.0 for g in expected_analytic],
                     "these are the numerical slopes: `analytic` holds leaf.grad after one backward()":
-                        _centered(*make(), h),
+                        _numerical(*make(), h),
                 })
-                expected = _centered(ref_build, ref_leaves, h)
+                expected = _numerical(ref_build, ref_leaves, h)
                 c.compare("numerical", list(numerical), expected, rtol=1e-7, atol=1e-9, mistakes={
                     "this is the forward difference (f(x + h) - f(x)) / h: use the centered one, "
                     "(f(x + h) - f(x - h)) / (2h)": _centered(*make(), h, forward=True),
