@@ -1,28 +1,32 @@
-"""Shared test fixtures.
+"""Shared test fixtures: the optional dependencies, each behind a fixture.
 
-``torch`` is optional for users but mandatory on CI: with BACKPROP_REQUIRE_TORCH=1 a
-missing torch fails the tests that need it instead of skipping them.
+The policy is in optional_deps.py: a missing optional dependency skips the tests that need
+it, with the reason; with its BACKPROP_REQUIRE_* variable set (as on CI) they fail instead.
 """
 from __future__ import annotations
 
-import importlib
-import os
-
 import pytest
-
-
-def _required(var: str) -> bool:
-    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes"}
+from optional_deps import optional_import
 
 
 @pytest.fixture(scope="session")
 def torch():
-    """The torch module, or a skip (a failure when BACKPROP_REQUIRE_TORCH=1)."""
-    try:
-        module = importlib.import_module("torch")
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        if _required("BACKPROP_REQUIRE_TORCH"):
-            pytest.fail(f"torch is required here (BACKPROP_REQUIRE_TORCH=1) but not importable: {exc}")
-        pytest.skip("torch not installed: install it with `make test TORCH=1` or pip install '.[torch]'")
+    """The torch module, with float64 as the default dtype."""
+    module = optional_import("torch")
     module.set_default_dtype(module.float64)
     return module
+
+
+@pytest.fixture(scope="session")
+def micrograd():
+    """The micrograd package, with its ``engine`` and ``nn`` modules loaded."""
+    module = optional_import("micrograd")
+    optional_import("micrograd.engine")
+    optional_import("micrograd.nn")
+    return module
+
+
+@pytest.fixture(scope="session")
+def jax():
+    """The jax module."""
+    return optional_import("jax")

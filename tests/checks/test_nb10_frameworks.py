@@ -116,8 +116,7 @@ def test_torch_linear_backward_none_and_stub():
 # ---------------------------------------------------------------- against PyTorch
 
 @pytest.mark.torch
-def test_references_match_torch_autograd():
-    torch = pytest.importorskip("torch")
+def test_references_match_torch_autograd(torch):
     rng = np.random.default_rng(0)
     Z = rng.normal(scale=3, size=(4, 5))
     dout = rng.normal(size=(4, 5))
