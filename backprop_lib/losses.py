@@ -14,6 +14,14 @@ Softmax cross-entropy, for logits :math:`Z` of shape ``(N, C)`` and labels :math
     \qquad
     \frac{\partial L}{\partial Z} = \frac{p - \operatorname{onehot}(y)}{N}.
 
+Hinge loss, for two classes, one score :math:`s_n` per example and labels :math:`y_n \in \{0, 1\}`
+read as :math:`t_n = \pm 1` (notebook 04's loss):
+
+.. math::
+
+    L = \frac{1}{N}\sum_n \max(0,\ 1 - t_n s_n), \qquad
+    \frac{\partial L}{\partial s_n} = -\frac{t_n}{N}\ \text{where}\ t_n s_n < 1,\ 0\ \text{elsewhere}.
+
 Mean squared error, for predictions and targets of the same shape with :math:`M` entries:
 
 .. math::
@@ -29,7 +37,7 @@ import numpy as np
 
 from ._validate import as_float_array, check_labels, shape_str
 
-__all__ = ["softmax", "logsumexp", "SoftmaxCrossEntropy", "MSELoss", "Loss"]
+__all__ = ["softmax", "logsumexp", "SoftmaxCrossEntropy", "MSELoss", "HingeLoss", "Loss"]
 
 
 def logsumexp(z: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -147,3 +155,34 @@ class MSELoss(Loss):
     def backward(self) -> np.ndarray:
         diff = self.need_cache()
         return diff * (2 / diff.size)
+
+
+class HingeLoss(Loss):
+    r"""Mean hinge loss of two classes: :math:`L = \frac1N \sum_n \max(0, 1 - t_n s_n)`.
+
+    ``forward(scores, y) -> float`` with ``scores`` of shape ``(N, 1)`` (one output unit) or
+    ``(N,)`` and integer labels ``y`` in ``{0, 1}``, read as :math:`t = -1` and :math:`t = +1`
+    (class 1 is predicted where the score is > 0). ``backward() -> dscores`` of the shape of
+    ``scores``: :math:`-t_n / N` where the margin :math:`t_n s_n` is below 1, else 0 (0 also
+    exactly at margin 1, the slope that relu takes at its kink). The same loss as
+    ``sum((1 - t * s).relu() for ...) / N`` with scalar Values. Cache: the signs and the
+    active examples.
+    """
+
+    def forward(self, scores: Any, y: Any) -> float:
+        who = "HingeLoss"
+        scores = as_float_array(scores, "scores", who)
+        if scores.ndim == 2 and scores.shape[1] != 1 or scores.ndim not in (1, 2) or scores.shape[0] == 0:
+            raise ValueError(f"{who} expects one score per example, shape (N, 1) or (N,) with N >= 1, "
+                             f"got {shape_str(scores.shape)}")
+        N = scores.shape[0]
+        y = check_labels(y, N, 2, who)
+        t = np.where(y == 1, 1.0, -1.0).reshape(scores.shape)
+        margins = 1.0 - t * scores
+        active = margins > 0
+        self.cache = (t, active)
+        return float(np.sum(margins[active]) / N)
+
+    def backward(self) -> np.ndarray:
+        t, active = self.need_cache()
+        return np.where(active, -t / t.shape[0], 0.0)

@@ -1,9 +1,15 @@
 r"""Checkers for notebook 01, derivatives and the chain rule.
 
 * Exercise 1.1 ``centered_difference(f, x, h)``: :math:`\dfrac{f(x+h) - f(x-h)}{2h}`.
-* Exercise 1.2 ``sigmoid_derivative(x)``: :math:`\sigma'(x) = \sigma(x)\,(1 - \sigma(x))`.
-* Exercise 1.3 ``tiny_model_grad(w, x, y)``: :math:`\partial L/\partial w` for
+* Exercise 1.2 ``numerical_gradient(f, x, h)``: the centered difference for every entry of an
+  array ``x`` (two calls of ``f`` per entry, ``x`` left unchanged).
+* Exercise 1.3 ``sigmoid_derivative(x)``: :math:`\sigma'(x) = \sigma(x)\,(1 - \sigma(x))`.
+* Exercise 1.4 ``chain_grad(links, x)``: the forward values and, walking back, the derivative
+  of the output with respect to every value of a chain of functions.
+* Exercise 1.5 ``tiny_model_grad(w, x, y)``: :math:`\partial L/\partial w` for
   :math:`z = wx`, :math:`h = \sigma(z)`, :math:`L = (h - y)^2`.
+* Exercise 1.6 ``robust_loss_grads(w, b, x, y)``: :math:`(\partial L/\partial w, \partial L/\partial b)`
+  for :math:`z = wx + b`, :math:`h = \tanh z`, :math:`L = \ln(1 + (h - y)^2)`, a derivation not shown.
 """
 from __future__ import annotations
 
@@ -11,11 +17,12 @@ import math
 
 import numpy as np
 
-from ..gradcheck import centered_difference
+from ..gradcheck import centered_difference, numerical_gradient
 from ..layers import sigmoid
 from .framework import exercise
 
-__all__ = ["check_centered_difference", "check_sigmoid_derivative", "check_tiny_model_grad"]
+__all__ = ["check_centered_difference", "check_numerical_gradient", "check_sigmoid_derivative", "check_chain_grad",
+           "check_tiny_model_grad", "check_robust_loss_grads"]
 
 
 def _sigmoid(x):
@@ -74,7 +81,75 @@ def _exact_derivative(name: str, x: float) -> float:
             "f(x) = 1 / x": -1.0 / (x * x)}[name]
 
 
-@exercise("Exercise 1.2", "sigmoid_derivative")
+# ---------------------------------------------------------------- numerical gradient
+
+_ARRAY_FUNCTIONS = {
+    "f(v) = sum(v**3)": lambda v: float(np.sum(v ** 3)),
+    "f(v) = sum(sin(v) * v) + v[0] * v[-1] (over the flattened v)":
+        lambda v: float(np.sum(np.sin(v) * v) + v.flat[0] * v.flat[-1]),
+    "f(v) = sum(v**2) * sum(v)": lambda v: float(np.sum(v ** 2) * np.sum(v)),
+}
+
+
+def _gradient_variant(f, x, h, *, forward=False, over_h=False, restore=True):
+    """What a student's loop computes with a typical mistake (kept written out: each variant
+    changes one step of the loop; the right answer is the package's numerical_gradient)."""
+    x = np.array(x, dtype=float)
+    out = np.zeros_like(x)
+    base = f(x) if forward else None
+    for i in range(x.size):
+        old = x.flat[i]
+        x.flat[i] = old + h
+        up = f(x)
+        if forward:
+            out.flat[i] = (up - base) / h
+        else:
+            x.flat[i] = old - h
+            out.flat[i] = (up - f(x)) / (h if over_h else 2 * h)
+        if restore:
+            x.flat[i] = old
+    return out
+
+
+@exercise("Exercise 1.2", "numerical_gradient")
+def check_numerical_gradient(c):
+    """``numerical_gradient(f, x, h)``: an array shaped like ``x`` whose entry ``i`` is the
+    centered difference of ``f`` along entry ``i``; ``f`` called twice per entry; ``x`` unchanged."""
+    public = [("f(v) = sum(v**3)", (3,), 1e-3), ("f(v) = sum(sin(v) * v) + v[0] * v[-1] (over the flattened v)",
+                                                 (4,), 1e-4),
+              ("f(v) = sum(v**2) * sum(v)", (2, 3), 1e-3)]
+    hidden = [("f(v) = sum(v**3)", (5,), 1e-2), ("f(v) = sum(v**2) * sum(v)", (3, 2), 1e-4),
+              ("f(v) = sum(sin(v) * v) + v[0] * v[-1] (over the flattened v)", (2, 2, 2), 1e-3)]
+    for name, shape, h in c.cases(public, hidden):
+        f = _ARRAY_FUNCTIONS[name]
+        x = c.rng.normal(size=shape)
+        original = x.copy()
+        calls = [0]
+
+        def counted(v, f=f):
+            calls[0] += 1
+            return f(np.asarray(v, dtype=float))
+
+        expected = numerical_gradient(f, original.copy(), h=h)
+        with c.case(f"{name}, x of shape {shape}, h = {h:g}"):
+            got = c.call(counted, x, h, copy_args=False)
+            c.check(np.array_equal(x, original),
+                    "x is not the same after numerical_gradient: put every nudged entry back (keep the old value "
+                    "in a variable), or nudge a copy of x.")
+            c.compare("numerical_gradient(f, x, h)", got, expected, rtol=1e-7, atol=1e-9, mistakes={
+                "this is the forward difference (f(x + h e_i) - f(x)) / h: step to both sides, centered":
+                    _gradient_variant(f, original, h, forward=True),
+                "off by a factor of 2: the two points are 2h apart, divide by 2h": _gradient_variant(f, original, h,
+                                                                                                   over_h=True),
+                "a nudge was not undone before the next entry was nudged: restore entry i before moving on":
+                    _gradient_variant(f, original, h, restore=False),
+            })
+            c.check(calls[0] == 2 * x.size,
+                    f"f was called {calls[0]} times for {x.size} entries; the centered difference needs exactly two "
+                    f"calls per entry ({2 * x.size}).")
+
+
+@exercise("Exercise 1.3", "sigmoid_derivative")
 def check_sigmoid_derivative(c):
     r"""``sigmoid_derivative(x)`` must return :math:`\sigma(x)(1 - \sigma(x))`, for numbers and arrays."""
     for x in c.cases([1.0, -2.0, 3.5, 0.0], hidden=list(c.rng.normal(scale=4.0, size=5))):
@@ -104,7 +179,66 @@ def _sigmoid_mistakes(x):
     }
 
 
-@exercise("Exercise 1.3", "tiny_model_grad")
+# ------------------------------------------------------------------------- chain
+
+_LINKS = {
+    "square": (lambda t: t * t, lambda t: 2 * t),
+    "sin": (math.sin, math.cos),
+    "exp": (math.exp, math.exp),
+    "tanh": (math.tanh, lambda t: 1 - math.tanh(t) ** 2),
+    "cube": (lambda t: t ** 3, lambda t: 3 * t * t),
+    "cos": (math.cos, lambda t: -math.sin(t)),
+}
+
+
+def _chain(names, x, *, at="input", multiply=True):
+    fs = [_LINKS[n] for n in names]
+    values = [x]
+    for f, _ in fs:
+        values.append(f(values[-1]))
+    grads = [1.0]
+    for k in range(len(fs) - 1, -1, -1):
+        where = values[k] if at == "input" else values[k + 1] if at == "output" else x
+        local = fs[k][1](where)
+        grads.insert(0, local * grads[0] if multiply else local)
+    return values, grads
+
+
+@exercise("Exercise 1.4", "chain_grad")
+def check_chain_grad(c):
+    """``chain_grad(links, x)`` returns ``(values, grads)``: ``values = [x, u_1, ..., y]`` and
+    ``grads[k]`` = dy/d(values[k]), so ``grads[0]`` = dy/dx and ``grads[-1]`` = 1."""
+    public = [(["square", "sin", "exp"], 1.0), (["sin", "square"], 0.5), (["tanh"], -0.3),
+              (["exp", "sin", "square", "tanh"], -0.4)]
+    hidden = [(["cube", "cos"], 0.7), (["tanh", "tanh", "tanh"], 1.2), (["square", "exp", "sin"], -0.6),
+              (["cos", "cube", "sin", "square"], 0.9)]
+    for names, x in c.cases(public, hidden):
+        links = [_LINKS[n] for n in names]
+        values, grads = _chain(names, x)
+        n = len(names)
+        with c.case(f"the chain {' -> '.join(['x'] + names)} at x = {x:g}"):
+            got_values, got_grads = c.call(list(links), x, returns=("values", "grads"))
+            c.compare("values", got_values, values, rtol=1e-12, mistakes={
+                "the values are listed from the output back: values[0] is x, values[-1] the output": values[::-1]})
+            try:
+                count = len(got_grads)
+            except TypeError:
+                c.fail(f"`grads` should be a list of {n + 1} numbers, got {type(got_grads).__name__}.")
+            if count == n:
+                c.fail(f"`grads` has {n} entries for a chain of {n} links: it needs {n + 1}, one per value, "
+                       "ending with dy/dy = 1.")
+            c.compare("grads", got_grads, grads, rtol=1e-9, mistakes={
+                "the list is reversed: grads[0] is dy/dx (the input), grads[-1] is dy/dy = 1": grads[::-1],
+                "each link's local derivative is evaluated at its output; it belongs at the value that flowed "
+                "*into* the link": _chain(names, x, at="output")[1],
+                "every local derivative is evaluated at x; each belongs at its own link's input":
+                    _chain(names, x, at="x")[1],
+                "these are the local derivatives alone: multiply each by the gradient of the link after it "
+                "(the chain rule multiplies the links)": _chain(names, x, multiply=False)[1],
+            })
+
+
+@exercise("Exercise 1.5", "tiny_model_grad")
 def check_tiny_model_grad(c):
     r"""``tiny_model_grad(w, x, y)``: :math:`\partial L/\partial w` for :math:`z = wx`,
     :math:`h = \sigma(z)`, :math:`L = (h - y)^2`, i.e. :math:`2(h - y)\,h(1 - h)\,x`."""
@@ -127,4 +261,40 @@ def check_tiny_model_grad(c):
                     dL_dh * s_x * (1 - s_x) * dz_dw,
                 "you used dz/dw = w; for z = w·x the slope with respect to w is x": dL_dh * dh_dz * w,
                 "the 2 from the square is missing: d(h − y)²/dh = 2(h − y)": (h - y) * dh_dz * dz_dw,
+            })
+
+
+# ------------------------------------------------------------------- a robust loss
+
+@exercise("Exercise 1.6", "robust_loss_grads")
+def check_robust_loss_grads(c):
+    r"""``robust_loss_grads(w, b, x, y)`` returns ``(dL/dw, dL/db)`` for :math:`z = wx + b`,
+    :math:`h = \tanh z`, :math:`L = \ln(1 + (h - y)^2)`."""
+    public = [(0.8, 0.1, 1.5, 1.0), (-0.5, 0.3, 2.0, -0.5), (1.2, -0.4, -1.0, 0.25)]
+    hidden = [tuple(float(v) for v in (c.rng.normal(), c.rng.normal(scale=0.5), c.rng.normal(scale=2.0),
+                                      c.rng.uniform(-1, 1))) for _ in range(5)]
+    for w, b, x, y in c.cases(public, hidden):
+        z = w * x + b
+        h = math.tanh(z)
+        e = h - y
+        dL_dh = 2 * e / (1 + e * e)
+        dh_dz = 1 - h * h
+        dw, db = dL_dh * dh_dz * x, dL_dh * dh_dz
+        with c.case(f"w = {w:g}, b = {b:g}, x = {x:g}, y = {y:g}"):
+            got_w, got_b = c.call(w, b, x, y, returns=("dL/dw", "dL/db"))
+            c.compare("dL/dw", got_w, dw, rtol=1e-9, mistakes={
+                "this is the squared error's gradient: the outer ln contributes a factor 1/(1 + (h - y)^2) "
+                "(d ln(u)/du = 1/u)": 2 * e * dh_dz * x,
+                "the factor 2(h - y) is missing: the inside u = 1 + (h - y)^2 has slope 2(h - y) with respect to h":
+                    dh_dz * x / (1 + e * e),
+                "the 2 from the square is missing: d(h - y)^2/dh = 2(h - y)": e / (1 + e * e) * dh_dz * x,
+                "1 - z^2 is used: tanh's local derivative is 1 - h^2, written with its output h":
+                    dL_dh * (1 - z * z) * x,
+                "h(1 - h) is the sigmoid's derivative; tanh's is 1 - h^2": dL_dh * h * (1 - h) * x,
+                "the factor x is missing: dz/dw = x": dL_dh * dh_dz,
+            })
+            c.compare("dL/db", got_b, db, rtol=1e-9, mistakes={
+                "dL/db has a factor x, but dz/db = 1: dL/db = dL/dz": dw,
+                "this is the squared error's gradient: the outer ln contributes a factor 1/(1 + (h - y)^2)":
+                    2 * e * dh_dz,
             })

@@ -2,20 +2,29 @@ r"""Checkers for notebook 02, computational graphs.
 
 * Exercise 2.1 ``fork_graph_grads(a, b, c)``: the gradients of
   :math:`L = (ab + c)\,a` by hand, where ``a`` is used twice (a fork).
-* Exercise 2.2 ``topological_order(root)``: every node of a
+* Exercise 2.2 ``gate_backward(op, a, b, dout)``: what a ``+``, ``*`` or ``max`` node passes
+  back to its two inputs (add distributes, mul swaps and scales, max routes).
+* Exercise 2.3 ``topological_order(root)``: every node of a
   :class:`~backprop_lib.scalar.Value` graph once, children before parents.
+* Exercise 2.4 ``chain_backward(w, hs)``: all gradients of the chain
+  :math:`h_i = w_i h_{i-1}`, :math:`L = h_n` in one backward walk, with at most about
+  :math:`2n` multiplications (they are counted).
+
+:func:`order_cases` and :func:`check_order` are shared with notebook 03's iterative order.
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..scalar.engine import Value, topological_order
-from .framework import exercise
+from .framework import CheckContext, exercise
 
-__all__ = ["check_fork_graph_grads", "check_topological_order"]
+__all__ = ["check_fork_graph_grads", "check_gate_backward", "check_topological_order", "check_chain_backward"]
 
 
 @exercise("Exercise 2.1", "fork_graph_grads")
@@ -47,6 +56,61 @@ def check_fork_graph_grads(c):
                 "dL/dd = a": 1.0,
                 "this is d, the value of the other factor's input: dL/dd = a, because L = d·a": d,
             })
+
+
+# ---------------------------------------------------------------------- gate patterns
+
+def _gate_expected(op: str, a: float, b: float, dout: float) -> tuple[float, float]:
+    if op == "+":
+        return dout, dout
+    if op == "*":
+        return b * dout, a * dout
+    return (dout, 0.0) if a > b else (0.0, dout)
+
+
+def _gate_mistakes(op: str, a: float, b: float, dout: float) -> dict[str, tuple[float, float]]:
+    if op == "+":
+        return {
+            "(1, 1) are the local derivatives only: multiply each by dout (local × upstream)": (1.0, 1.0),
+            "each input gets half: add distributes the *whole* upstream gradient to each input, "
+            "because a nudge of either input moves the sum by the same amount": (dout / 2, dout / 2),
+            "these are (a·dout, b·dout): the local derivatives of a + b are 1 and 1, so each input "
+            "gets dout unchanged": (a * dout, b * dout),
+        }
+    if op == "*":
+        return {
+            "a gets a·dout: mul swaps, a's gradient is the *other* input times dout, b·dout": (a * dout, b * dout),
+            "(b, a) are the local derivatives only: mul also scales by dout, (b·dout, a·dout)": (b, a),
+            "(dout, dout) is what + passes back; mul swaps and scales: (b·dout, a·dout)": (dout, dout),
+        }
+    win = _gate_expected(op, a, b, dout)
+    return {
+        "the gradient went to the smaller input: max routes dout to the input that won": win[::-1],
+        "both inputs got dout: a small nudge of the smaller input does not change the max at all, "
+        "so its local derivative is 0 (max routes)": (dout, dout),
+        "each input got half: max routes the *whole* dout to the larger input": (dout / 2, dout / 2),
+        "the winner got its own value times dout: the local derivative of max with respect to the "
+        "larger input is 1 (the max *is* that input)": tuple(v * dout if w else 0.0
+                                                              for v, w in zip((a, b), win)),
+        "(1, 0)/(0, 1) are the local derivatives only: multiply by dout": (float(win[0] != 0), float(win[1] != 0)),
+    }
+
+
+@exercise("Exercise 2.2", "gate_backward")
+def check_gate_backward(c):
+    r"""``gate_backward(op, a, b, dout)`` returns ``(da, db)`` for ``op`` in ``"+"``, ``"*"``, ``"max"``:
+    ``(dout, dout)``, ``(b·dout, a·dout)`` and ``dout`` to the larger input, 0 to the other."""
+    public = [("+", 3.0, -2.0, 1.5), ("*", 3.0, -2.0, 1.5), ("max", 3.0, -2.0, 1.5), ("max", -1.0, 4.0, -2.0),
+              ("*", -0.5, 4.0, -3.0), ("+", 0.25, 2.0, -4.0)]
+    hidden = []
+    for op in ("+", "*", "max", "max", "*"):
+        a, b = (float(v) for v in c.rng.uniform(-3, 3, size=2))
+        hidden.append((op, a, b if abs(a - b) > 0.1 else b + 1.0, float(c.rng.normal(scale=2.0))))
+    for op, a, b, dout in c.cases(public, hidden):
+        with c.case(f"op = {op!r}, a = {a:g}, b = {b:g}, dout = {dout:g}"):
+            da, db = c.call(op, a, b, dout, returns=("da", "db"))
+            c.compare(f"(da, db) of {op!r}", (da, db), _gate_expected(op, a, b, dout),
+                      mistakes=_gate_mistakes(op, a, b, dout))
 
 
 # ---------------------------------------------------------------- topological order
@@ -112,49 +176,132 @@ def _name(v: Any) -> str:
     return f"'{label}'" if label else repr(v)
 
 
-@exercise("Exercise 2.2", "topological_order")
-def check_topological_order(c):
-    """``topological_order(root)`` lists every node once, each after all of its inputs."""
+def order_cases(c: CheckContext) -> list[tuple[str, Callable[[], Value]]]:
+    """The graphs on which a topological order is checked (public or hidden)."""
     public = [("a single leaf", _single), ("L = tanh(a*b + c)", _chain), ("b = a + a; L = b * a", _fork),
               ("a diamond: u = 2x, v = x + 3, L = u*v + u", _diamond),
               ("a random graph of 30 nodes", _random_dag(7, 30))]
     hidden = [("a random graph of 120 nodes", _random_dag(11, 120)), ("a chain of 300 nodes", _long_chain(300)),
               ("b = a + a; L = b * a", _fork), ("a diamond", _diamond)]
-    for description, build in c.cases(public, hidden):
+    return c.cases(public, hidden)
+
+
+def check_order(c: CheckContext, root: Value, got: Any, name: str) -> None:
+    """``got`` must list every node ``root`` depends on once, each after all of its inputs."""
+    expected = topological_order(root)
+    if got is None:
+        c.fail(f"`{name}` returned None: did you forget `return order`?")
+    try:
+        got = list(got)
+    except TypeError:
+        c.fail(f"`{name}` should return a list of Values, got a {type(got).__name__}.")
+    not_values = [g for g in got if not isinstance(g, Value)]
+    c.check(not not_values,
+            f"the list should contain the Value nodes themselves, but it contains a "
+            f"{type(not_values[0]).__name__ if not_values else ''}: append the node, "
+            "not its .data or .label.")
+    ids = [id(g) for g in got]
+    counts = Counter(ids)
+    repeated = [g for g in got if counts[id(g)] > 1]
+    c.check(not repeated,
+            f"node {_name(repeated[0]) if repeated else ''} appears {counts[id(repeated[0])] if repeated else 0} "
+            "times: a node reached along two paths must be listed once; keep a set of "
+            "visited nodes and skip those already seen.")
+    wanted = {id(v) for v in expected}
+    listed = set(ids)
+    missing = [v for v in expected if id(v) not in listed]
+    c.check(not missing,
+            f"{len(missing)} of {len(expected)} nodes are missing (for example {_name(missing[0]) if missing else ''}): "
+            "visit every input in node._prev, and their inputs, down to the leaves.")
+    extra = [g for g in got if id(g) not in wanted]
+    c.check(not extra, f"the list contains {len(extra)} node(s) that the root does not depend on.")
+    position = {id(g): i for i, g in enumerate(got)}
+    bad = [(node, child) for node in got for child in node._prev if position[id(child)] > position[id(node)]]
+    if bad and all(position[id(ch)] > position[id(n)] for n in got for ch in n._prev):
+        c.fail("the order is reversed: parents come before their inputs. A node must be "
+               "appended *after* all of its children (or reverse your list at the end).")
+    node, child = bad[0] if bad else (None, None)
+    c.check(not bad, f"node {_name(node)} comes before its input {_name(child)}: the order visits a node "
+                     "before its children; append a node only after all of its children have been appended.")
+    c.check(got[-1] is root, f"the last node should be the root {_name(root)}, got {_name(got[-1])}.")
+
+
+@exercise("Exercise 2.3", "topological_order")
+def check_topological_order(c):
+    """``topological_order(root)`` lists every node once, each after all of its inputs."""
+    for description, build in order_cases(c):
         root = build()
-        expected = topological_order(root)
         with c.case(description):
             got = c.call(root, copy_args=False)
-            if got is None:
-                c.fail("`topological_order` returned None: did you forget `return order`?")
+            check_order(c, root, got, "topological_order")
+
+
+# ---------------------------------------------------------------------- counted chain
+
+def _counting_float() -> tuple[type, list[int]]:
+    """A float type that counts its multiplications and divisions (and stays counted)."""
+    count = [0]
+
+    class Counted(float):
+        def _counted(self, result: float) -> Counted:
+            count[0] += 1
+            return Counted(result)
+
+        def __mul__(self, other):
+            return self._counted(float(self) * float(other)) if isinstance(other, (int, float)) else NotImplemented
+
+        def __rmul__(self, other):
+            return self._counted(float(other) * float(self)) if isinstance(other, (int, float)) else NotImplemented
+
+        def __truediv__(self, other):
+            return self._counted(float(self) / float(other)) if isinstance(other, (int, float)) else NotImplemented
+
+        def __rtruediv__(self, other):
+            return self._counted(float(other) / float(self)) if isinstance(other, (int, float)) else NotImplemented
+
+    return Counted, count
+
+
+def _chain_grads(w: list[float], hs: list[float]) -> list[float]:
+    return [hs[i - 1] * math.prod(w[i:]) for i in range(1, len(w) + 1)]
+
+
+@exercise("Exercise 2.4", "chain_backward")
+def check_chain_backward(c):
+    r"""``chain_backward(w, hs)`` returns :math:`[\partial L/\partial w_1, \dots, \partial L/\partial w_n]`
+    for :math:`h_i = w_i h_{i-1}`, :math:`L = h_n`, with at most :math:`2n` multiplications."""
+    public = [3, 5, 10]
+    hidden = [1, 2, 25, 60]
+    for n in c.cases(public, hidden):
+        w = [float(v) for v in c.rng.uniform(0.6, 1.4, size=n) * c.rng.choice([-1, 1], size=n)]
+        x = float(c.rng.uniform(0.5, 2.0))
+        hs = [x]
+        for wi in w:
+            hs.append(hs[-1] * wi)
+        expected = _chain_grads(w, hs)
+        Counted, count = _counting_float()
+        with c.case(f"n = {n} weights"):
+            got = c.call([Counted(v) for v in w], [Counted(v) for v in hs], copy_args=False)
+            used = count[0]
             try:
-                got = list(got)
+                got = [float(g) for g in got]
             except TypeError:
-                c.fail(f"`topological_order` should return a list of Values, got a {type(got).__name__}.")
-            not_values = [g for g in got if not isinstance(g, Value)]
-            c.check(not not_values,
-                    f"the list should contain the Value nodes themselves, but it contains a "
-                    f"{type(not_values[0]).__name__ if not_values else ''}: append the node, "
-                    "not its .data or .label.")
-            ids = [id(g) for g in got]
-            repeated = [g for g in got if ids.count(id(g)) > 1]
-            c.check(not repeated,
-                    f"node {_name(repeated[0]) if repeated else ''} appears {ids.count(id(repeated[0])) if repeated else 0} "
-                    "times: a node reached along two paths must be listed once; keep a set of "
-                    "visited nodes and skip those already seen.")
-            wanted = {id(v) for v in expected}
-            missing = [v for v in expected if id(v) not in set(ids)]
-            c.check(not missing,
-                    f"{len(missing)} of {len(expected)} nodes are missing (for example {_name(missing[0]) if missing else ''}): "
-                    "visit every input in node._prev, recursively, down to the leaves.")
-            extra = [g for g in got if id(g) not in wanted]
-            c.check(not extra, f"the list contains {len(extra)} node(s) that the root does not depend on.")
-            position = {id(g): i for i, g in enumerate(got)}
-            bad = [(node, child) for node in got for child in node._prev if position[id(child)] > position[id(node)]]
-            if bad and all(position[id(ch)] > position[id(n)] for n in got for ch in n._prev):
-                c.fail("the order is reversed: parents come before their inputs. A node must be "
-                       "appended *after* all of its children (or reverse your list at the end).")
-            node, child = bad[0] if bad else (None, None)
-            c.check(not bad, f"node {_name(node)} comes before its input {_name(child)}: append a node "
-                             "only after all of its children have been appended.")
-            c.check(got[-1] is root, f"the last node should be the root {_name(root)}, got {_name(got[-1])}.")
+                c.fail(f"`chain_backward` should return a list of {n} numbers, got {type(got).__name__}.")
+            c.check(len(got) == n, f"`chain_backward` returned {len(got)} numbers for {n} weights: one per weight.")
+            c.compare("the gradients [dL/dw_1, ..., dL/dw_n]", got, expected, rtol=1e-9, mistakes={
+                "the list is reversed: entry i - 1 is dL/dw_i, so the first entry belongs to w_1":
+                    expected[::-1],
+                "the factor h_(i-1) is missing: dL/dw_i = h_(i-1) · dL/dh_i (local derivative of w_i·h_(i-1) "
+                "with respect to w_i times the upstream gradient)": [math.prod(w[i:]) for i in range(1, n + 1)],
+                "you used h_i (= w_i · h_(i-1)) where h_(i-1) belongs: the input that w_i multiplies is "
+                "h_(i-1), and dL/dh_i = w_(i+1) ··· w_n stops before w_i":
+                    [hs[i] * math.prod(w[i:]) for i in range(1, n + 1)],
+            })
+            if n > 1:
+                c.check(used > 0, "no multiplication could be counted: compute with the numbers as they are "
+                                  "given (no np.array, float(...) or numpy functions), so the checker can count them.")
+            c.check(used <= 2 * n,
+                    f"{used} multiplications for n = {n} weights: the backward pass needs at most 2n = {2 * n} "
+                    f"(2n - 1 = {2 * n - 1} at best); computing each gradient along its own path takes "
+                    f"n(n + 1)/2 = {n * (n + 1) // 2}. Keep dL/dh_i in a variable, walking from the output back, "
+                    "and reuse it for the next weight.")

@@ -2,19 +2,33 @@ r"""Checkers for notebook 04, a neuron and a tiny MLP.
 
 * Exercise 4.1 ``neuron_grads(w, b, x, y)``: :math:`\partial L/\partial w_i` and
   :math:`\partial L/\partial b` for :math:`h = \tanh(\sum_i w_i x_i + b)`, :math:`L = (h - y)^2`.
-* Exercise 4.2 ``hinge_loss(scores, ys)``: :math:`\frac1N \sum_n \max(0,\ 1 - y_n s_n)`
+* Exercise 4.2 the class ``Neuron(n_in, nonlin=True)``: weights ``w`` and bias ``b`` as
+  :class:`~backprop_lib.scalar.Value` s, ``neuron(x)``, ``parameters()``.
+* Exercise 4.3 the classes ``Layer(n_in, n_out, nonlin=True)`` and ``MLP(n_in, sizes)``
+  (last layer linear), with ``parameters()`` and ``zero_grad()``; the checker gets ``MLP``.
+* Exercise 4.4 ``two_layer_grads(W1, b1, w2, b2, x, y)``: the gradients of a network with
+  one tanh hidden layer and a squared error, by hand.
+* Exercise 4.5 ``hinge_loss(scores, ys)``: :math:`\frac1N \sum_n \max(0,\ 1 - y_n s_n)`
   built from :class:`~backprop_lib.scalar.Value` scores, labels :math:`y_n = \pm 1`.
-* Exercise 4.3 ``train_step(model, loss_fn, lr)``: one step of gradient descent
+* Exercise 4.6 ``logistic_loss(scores, ys)``: :math:`L = \frac1N \sum_n \ln(1 + e^{-y_n s_n})`
+  and its gradient :math:`\partial L/\partial s_n`, derived by hand, as ``(loss, dscores)``.
+* Exercise 4.7 ``train_step(model, loss_fn, lr)``: one step of gradient descent
   (forward, zero the gradients, backward, update), returning the loss as a float.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from ..scalar import MLP, Value
-from .framework import exercise
+from .failure import ExerciseFailed
+from .framework import CheckContext, exercise
 
-__all__ = ["check_neuron_grads", "check_hinge_loss", "check_train_step"]
+__all__ = ["check_neuron_grads", "check_neuron_class", "check_layer_and_mlp", "check_two_layer_grads",
+           "check_hinge_loss", "check_logistic_loss", "check_train_step"]
 
 
 @exercise("Exercise 4.1", "neuron_grads")
@@ -50,7 +64,272 @@ def check_neuron_grads(c):
             })
 
 
-@exercise("Exercise 4.2", "hinge_loss")
+# ------------------------------------------------------------------- Neuron, Layer, MLP
+
+def _values(c: CheckContext, things: Any, what: str, n: int | None = None) -> list:
+    try:
+        things = list(things)
+    except TypeError:
+        c.fail(f"{what} should be a list of Values, got {type(things).__name__}.")
+    if n is not None:
+        c.check(len(things) == n, f"{what} has {len(things)} entries, expected {n}.")
+    floats = [t for t in things if not isinstance(t, Value)]
+    c.check(not floats, f"{what} holds {type(floats[0]).__name__ if floats else ''}s: it must hold Values, so that "
+                        "backward() can reach them and fill in their .grad.")
+    ids = [id(t) for t in things]
+    c.check(len(set(ids)) == len(ids), f"{what} holds the same Value object more than once (did you write "
+                                       "`[Value(...)] * n`?): make a new Value for each entry, e.g. with a "
+                                       "list comprehension.")
+    return things
+
+
+def _make(c: CheckContext, cls: Any, what: str, *args: Any, **kwargs: Any) -> Any:
+    return c.run(lambda: cls(*args, **kwargs), name=what, copy_args=False)
+
+
+def _neuron_parts(c: CheckContext, neuron: Any, n_in: int, what: str) -> tuple[list, Value]:
+    w = _values(c, getattr(neuron, "w", None), f"{what}.w", n_in)
+    b = getattr(neuron, "b", None)
+    c.check(isinstance(b, Value), f"{what}.b should be a Value, got {type(b).__name__}.")
+    return w, b
+
+
+def _as_value_out(c: CheckContext, out: Any, what: str) -> Value:
+    if out is None:
+        c.fail(f"`{what}` returned None: did you forget `return`?")
+    c.check(isinstance(out, Value), f"`{what}` should return a Value built from the weights, got "
+                                    f"{type(out).__name__} (keep Values: no float(...), no .data).")
+    return out
+
+
+@exercise("Exercise 4.2", "Neuron")
+def check_neuron_class(c):
+    r"""``Neuron(n_in, nonlin=True)``: ``w`` (``n_in`` Values, uniform in [-1, 1]), ``b`` (a Value, 0),
+    ``neuron(x)`` = :math:`\tanh(\sum_i w_i x_i + b)` (no tanh when ``nonlin=False``),
+    ``parameters()`` = ``w + [b]``."""
+    cls = c.student
+    if not isinstance(cls, type):
+        c.fail(f"pass your class itself, `Neuron`, to the checker; got {type(cls).__name__}.")
+    sizes = c.cases([3, 1], hidden=[2, 5])
+    for n_in in sizes:
+        for nonlin in (True, False):
+            with c.case(f"Neuron({n_in}, nonlin={nonlin})"):
+                neuron = _make(c, cls, f"Neuron({n_in}, nonlin={nonlin})", n_in, nonlin=nonlin)
+                w, b = _neuron_parts(c, neuron, n_in, "neuron")
+                c.check(all(-1.0 <= wi.data <= 1.0 for wi in w),
+                        "the initial weights should lie in [-1, 1] (random.uniform(-1, 1)).")
+                if n_in >= 3:
+                    c.check(len({wi.data for wi in w}) > 1, "all initial weights are equal: draw each one at random "
+                                                            "(random.uniform(-1, 1)), or all neurons learn the same.")
+                params = c.run(neuron.parameters, name="neuron.parameters", copy_args=False)
+                params = _values(c, params, "neuron.parameters()", n_in + 1)
+                c.check(all(p is q for p, q in zip(params, w + [b])),
+                        "neuron.parameters() should list the Values themselves, weights first and the bias last: "
+                        "`self.w + [self.b]`.")
+                wd = [float(v) for v in c.rng.uniform(-1, 1, size=n_in)]
+                bd = float(c.rng.uniform(-0.5, 0.5))
+                for wi, v in zip(w, wd):
+                    wi.data = v
+                b.data = bd
+                xd = [float(v) for v in c.rng.normal(size=n_in)]
+                x = [Value(v) for v in xd]
+                out = _as_value_out(c, c.run(neuron, x, name="neuron(x)", copy_args=False), "neuron(x)")
+                z = float(np.dot(wd, xd) + bd)
+                expected = math.tanh(z) if nonlin else z
+                mistakes = ({"this is w·x + b without the tanh: a neuron with nonlin=True applies tanh": z,
+                             "the bias is missing: tanh(w·x + b)": math.tanh(z - bd)} if nonlin else
+                            {"nonlin=False means no activation: return w·x + b itself": math.tanh(z),
+                             "the bias is missing: w·x + b": z - bd})
+                c.compare("neuron(x).data", out.data, expected, rtol=1e-9, mistakes=mistakes)
+                out.backward()
+                slope = 1 - expected ** 2 if nonlin else 1.0
+                c.compare("the weights' gradients after neuron(x).backward()", [wi.grad for wi in w],
+                          [slope * v for v in xd], rtol=1e-9)
+                c.compare("the inputs' gradients", [xi.grad for xi in x], [slope * v for v in wd], rtol=1e-9)
+                c.compare("b.grad", b.grad, slope, rtol=1e-9)
+                plain = c.run(neuron, xd, name="neuron(x) with x a list of numbers", copy_args=False)
+                c.compare("neuron(x).data with x a list of numbers", _as_value_out(c, plain, "neuron(x)").data,
+                          expected, rtol=1e-9)
+
+
+def _mlp_structure(c: CheckContext, model: Any, n_in: int, sizes: Sequence[int]) -> list[list]:
+    layers = getattr(model, "layers", None)
+    try:
+        layers = list(layers)
+    except TypeError:
+        c.fail(f"the MLP should keep its layers in a list `self.layers`, got {type(layers).__name__}.")
+    c.check(len(layers) == len(sizes), f"MLP({n_in}, {list(sizes)}) has {len(layers)} layers, expected {len(sizes)}: "
+                                       "one Layer per entry of sizes.")
+    neurons = []
+    fan_in = n_in
+    for k, (layer, size) in enumerate(zip(layers, sizes), start=1):
+        ns = getattr(layer, "neurons", None)
+        try:
+            ns = list(ns)
+        except TypeError:
+            c.fail(f"layer {k} should keep its neurons in a list `self.neurons`, got {type(ns).__name__}.")
+        c.check(len(ns) == size, f"layer {k} has {len(ns)} neurons, expected {size}.")
+        for neuron in ns:
+            w = getattr(neuron, "w", [])
+            c.check(len(w) == fan_in, f"the neurons of layer {k} have {len(w)} weights; they read "
+                                      f"{'the ' + str(fan_in) + ' inputs' if k == 1 else 'the ' + str(fan_in) + ' outputs of layer ' + str(k - 1)}, "
+                                      f"so they need {fan_in}: each layer reads as many numbers as the layer before it outputs "
+                                      "(the first one reads the n_in inputs).")
+        neurons.append(ns)
+        fan_in = size
+    return neurons
+
+
+@exercise("Exercise 4.3", "Layer and MLP")
+def check_layer_and_mlp(c):
+    """``MLP(n_in, sizes)`` of ``Layer`` s of your ``Neuron`` s: hidden layers tanh, the last one
+    linear; a single Value out when the last size is 1, else a list; ``parameters()`` layer by
+    layer, neuron by neuron; ``zero_grad()``."""
+    cls = c.student
+    if not isinstance(cls, type):
+        c.fail(f"pass your class itself, `MLP`, to the checker; got {type(cls).__name__}.")
+    for n_in, sizes in c.cases([(2, [3, 1]), (3, [4, 4, 2])], hidden=[(2, [5, 1]), (4, [3, 3, 3, 1])]):
+        with c.case(f"MLP({n_in}, {sizes})"):
+            model = _make(c, cls, f"MLP({n_in}, {sizes})", n_in, list(sizes))
+            neurons = _mlp_structure(c, model, n_in, sizes)
+            neuron_cls = type(neurons[0][0])
+            try:
+                check_neuron_class(neuron_cls, quiet=True)
+            except ExerciseFailed as exc:
+                c.fail("your MLP is built from your Neuron (Exercise 4.2), which is not right yet:\n" + exc.message)
+            nonlins = [[bool(getattr(n, "nonlin", True)) for n in layer] for layer in neurons]
+            c.check(not any(nonlins[-1]), "the last layer must be linear (nonlin=False): the output is a score "
+                                          "that can be any number, not squashed into (-1, 1) by tanh.")
+            c.check(all(all(layer) for layer in nonlins[:-1]), "the hidden layers need their tanh "
+                                                                "(nonlin=True); only the last layer is linear.")
+            params = _values(c, c.run(model.parameters, name="model.parameters", copy_args=False), "model.parameters()")
+            expected_params = [p for layer in neurons for n in layer for p in list(n.w) + [n.b]]
+            c.check(len(params) == len(expected_params),
+                    f"model.parameters() has {len(params)} Values, expected {len(expected_params)}: every weight and "
+                    "bias of every neuron of every layer.")
+            c.check(all(p is q for p, q in zip(params, expected_params)),
+                    "model.parameters() should go layer by layer and, in each layer, neuron by neuron (weights, "
+                    "then bias): collect layer.parameters() for each layer, which collects neuron.parameters().")
+            reference = MLP(n_in, sizes, activation="tanh", fused=False)
+            data = [float(v) for v in c.rng.uniform(-1, 1, size=len(params))]
+            for p, q, v in zip(params, reference.parameters(), data):
+                p.data = q.data = v
+            x = [float(v) for v in c.rng.normal(size=n_in)]
+            out = c.run(model, x, name="model(x)", copy_args=False)
+            ref = reference(x)
+            if sizes[-1] == 1:
+                if isinstance(out, (list, tuple)) and len(out) == 1:
+                    c.fail("MLP(..., [..., 1]) returned a list of one Value: a layer of one neuron should return "
+                           "the Value itself (out[0]), so that the score can be used directly.")
+                out = _as_value_out(c, out, "model(x)")
+                c.compare("model(x).data", out.data, ref.data, rtol=1e-9)
+                outs, refs = [out], [ref]
+            else:
+                try:
+                    outs = list(out)
+                except TypeError:
+                    c.fail(f"with {sizes[-1]} outputs, model(x) should return a list of {sizes[-1]} Values, "
+                           f"got {type(out).__name__}.")
+                c.check(len(outs) == sizes[-1], f"model(x) returned {len(outs)} values, expected {sizes[-1]}.")
+                outs = [_as_value_out(c, o, "model(x)[k]") for o in outs]
+                refs = list(ref)
+                c.compare("[v.data for v in model(x)]", [o.data for o in outs], [r.data for r in refs], rtol=1e-9)
+            total, ref_total = sum(outs[1:], outs[0]), sum(refs[1:], refs[0])
+            total.backward()
+            ref_total.backward()
+            c.compare("the gradients of model.parameters() after backward()", [p.grad for p in params],
+                      [q.grad for q in reference.parameters()], rtol=1e-9)
+            c.run(model.zero_grad, name="model.zero_grad", copy_args=False)
+            left = sum(1 for p in params if p.grad != 0.0)
+            c.check(left == 0, f"after model.zero_grad(), {left} of {len(params)} parameters still have a gradient: "
+                               "set p.grad = 0.0 for every p in self.parameters().")
+
+
+# --------------------------------------------------------------- a hidden layer by hand
+
+def _two_layer(W1, b1, w2, b2, x, y):
+    W1, b1, w2, x = (np.asarray(v, dtype=float) for v in (W1, b1, w2, x))
+    z = W1 @ x + b1
+    h = np.tanh(z)
+    s = float(w2 @ h + b2)
+    ds = 2 * (s - y)
+    dz = ds * w2 * (1 - h * h)
+    return {"z": z, "h": h, "s": s, "ds": ds, "dz": dz,
+            "dW1": np.outer(dz, x), "db1": dz, "dw2": ds * h, "db2": ds}
+
+
+@exercise("Exercise 4.4", "two_layer_grads")
+def check_two_layer_grads(c):
+    r"""``two_layer_grads(W1, b1, w2, b2, x, y)`` returns ``(dW1, db1, dw2, db2)`` for
+    :math:`h_j = \tanh(\sum_i W1[j][i]\, x_i + b1[j])`, :math:`s = \sum_j w2[j]\, h_j + b2`,
+    :math:`L = (s - y)^2`; ``dW1[j][i]`` belongs to ``W1[j][i]``."""
+    public = [(2, 3), (3, 2)]
+    hidden = [(2, 4), (4, 3), (1, 2), (3, 5)]
+    for n, H in c.cases(public, hidden):
+        W1 = [[float(v) for v in row] for row in c.rng.uniform(-1, 1, size=(H, n))]
+        b1 = [float(v) for v in c.rng.uniform(-0.5, 0.5, size=H)]
+        w2 = [float(v) for v in c.rng.uniform(-1, 1, size=H)]
+        b2 = float(c.rng.uniform(-0.5, 0.5))
+        x = [float(v) for v in c.rng.normal(size=n)]
+        y = float(c.rng.normal())
+        r = _two_layer(W1, b1, w2, b2, x, y)
+        xa, w2a, h, z = np.asarray(x), np.asarray(w2), r["h"], r["z"]
+        with c.case(f"{n} inputs, {H} hidden neurons"):
+            dW1, db1, dw2, db2 = c.call(W1, b1, w2, b2, x, y, returns=("dW1", "db1", "dw2", "db2"))
+            c.compare("db2", db2, r["db2"], mistakes={"the 2 from the square is missing: dL/ds = 2(s - y)": r["s"] - y})
+            c.compare("dw2", dw2, r["dw2"], mistakes={
+                "dw2[j] = dL/ds · w2[j]? mul swaps: the gradient of w2[j] is dL/ds times the value it "
+                "multiplies, h_j": r["ds"] * w2a,
+                "dw2[j] = dL/ds · z_j: w2[j] multiplies h_j = tanh(z_j), the output of the hidden neuron": r["ds"] * z,
+            })
+            c.compare("db1", db1, r["db1"], mistakes={
+                "the tanh factor 1 - h_j² is missing: dL/dz_j = dL/dh_j · (1 - h_j²)": r["ds"] * w2a,
+                "1 - z_j² is used: tanh's local derivative is 1 - h_j², with h_j its output": r["ds"] * w2a * (1 - z * z),
+                "the factor w2[j] is missing: dL/dh_j = dL/ds · w2[j] (the path from h_j to s goes through w2[j])":
+                    r["ds"] * (1 - h * h),
+            })
+            c.compare("dW1", dW1, r["dW1"], mistakes={
+                "dW1[j][i] = dL/dz_j · W1[j][i]? mul swaps: it is dL/dz_j times the input x_i it multiplies":
+                    r["dz"][:, None] * np.asarray(W1),
+                "the tanh factor 1 - h_j² is missing: dW1[j][i] = dL/dz_j · x_i with dL/dz_j = dL/dh_j (1 - h_j²)":
+                    np.outer(r["ds"] * w2a, xa),
+            })
+
+
+# ----------------------------------------------------------------------- logistic loss
+
+@exercise("Exercise 4.6", "logistic_loss")
+def check_logistic_loss(c):
+    r"""``logistic_loss(scores, ys)`` returns ``(loss, dscores)``:
+    :math:`L = \frac1N\sum_n \ln(1 + e^{-y_n s_n})` and :math:`\partial L/\partial s_n = -y_n\,\sigma(-y_n s_n)/N`."""
+    public = [([0.5, -2.0, 1.5, -0.2], [1, -1, -1, 1]), ([2.0, 0.3, -0.7], [1, 1, 1])]
+    hidden = []
+    for n in (5, 8, 1):
+        hidden.append(([float(v) for v in np.round(c.rng.normal(scale=2.0, size=n), 3)],
+                       [int(v) for v in c.rng.choice([-1, 1], size=n)]))
+    for s, ys in c.cases(public, hidden):
+        N = len(s)
+        sa, ya = np.array(s), np.array(ys, dtype=float)
+        m = ya * sa
+        sig = 1 / (1 + np.exp(m))                       # σ(-y s)
+        with c.case(f"scores = {s}, ys = {ys}"):
+            loss, dscores = c.call(list(s), list(ys), returns=("loss", "dscores"))
+            c.compare("loss", loss, float(np.mean(np.log1p(np.exp(-m)))), batch_size=N, mistakes={
+                "this is the mean of ln(1 + e^(+ys)): the exponent is -y·s (a right answer, ys > 0, costs little)":
+                    float(np.mean(np.log1p(np.exp(m)))),
+                "the ln is missing: each term is ln(1 + e^(-ys))": float(np.mean(1 + np.exp(-m))),
+            })
+            c.compare("dscores", dscores, -ya * sig / N, batch_size=N, mistakes={
+                "the outer ln is missing its factor 1/(1 + e^(-ys)): d ln(u)/du = 1/u": -ya * np.exp(-m) / N,
+                "σ(y s) instead of σ(-y s): e^(-ys) / (1 + e^(-ys)) = 1 / (1 + e^(ys)) = σ(-ys)":
+                    -ya / (1 + np.exp(-m)) / N,
+                "the factor y is missing: the inside -y·s has slope -y with respect to s": -sig / N,
+                "this is σ'(-ys) = σ(1 - σ): the derivative of ln(1 + e^u) is σ(u) itself (softplus, notebook 03)":
+                    -ya * sig * (1 - sig) / N,
+            })
+
+
+@exercise("Exercise 4.5", "hinge_loss")
 def check_hinge_loss(c):
     r"""``hinge_loss(scores, ys)`` returns a Value: the mean of :math:`\max(0, 1 - y_n s_n)`."""
     public = [([0.5, -2.0, 1.5, -0.2], [1, -1, -1, -1]), ([2.0, 0.3, -0.7], [1, 1, 1])]
@@ -119,7 +398,7 @@ def _reference_run(seed: int, lr: float, steps: int, *, sign: float = 1.0, zero:
     return losses, params
 
 
-@exercise("Exercise 4.3", "train_step")
+@exercise("Exercise 4.7", "train_step")
 def check_train_step(c):
     """``train_step(model, loss_fn, lr)``: zero the gradients, backward, update ``p.data -= lr * p.grad``,
     return the loss as a float; called three times in a row on the same model."""

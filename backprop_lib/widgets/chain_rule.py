@@ -127,7 +127,7 @@ class ChainRuleModel:
         """One line with the four numbers, as shown under the picture."""
         c = self.composite
         return (
-            f"g'(x) = {self.dg:.4f}    ×    f'(g(x)) = {self.df:.4f}    =    {self.product:.4f}"
+            f"g'(x) × f'(g(x)) = {self.dg:.4f} × {self.df:.4f} = {self.product:.4f}"
             f"        numerical slope of {c.name}: {self.numerical:.4f}"
         )
 
@@ -221,7 +221,7 @@ class ChainRuleExplorer(WidgetView):
         return self.model.function
 
     def _make_painter(self, fig: Figure) -> _Painter:
-        axes = fig.subplots(1, 3, gridspec_kw={"left": 0.065, "right": 0.985, "bottom": 0.25,
+        axes = fig.subplots(1, 3, gridspec_kw={"left": 0.065, "right": 0.985, "bottom": 0.29,
                                                "top": 0.88, "wspace": 0.34})
         panels = []
         for ax, color in zip(axes, (FORWARD, FORWARD, FORWARD)):
@@ -236,7 +236,7 @@ class ChainRuleExplorer(WidgetView):
                                 textcoords="offset points", ha="center", va="bottom", fontsize=10)
             panels.append(_Panel(ax, curve, tangent, point, slope))
         (numeric,) = axes[2].plot([], [], color=HIGHLIGHT, lw=1.5, ls=":")
-        text = fig.text(0.5, 0.06, "", ha="center", va="center", fontsize=11,
+        text = fig.text(0.5, 0.115, "", ha="center", va="center", fontsize=11,
                         family="DejaVu Sans")
         dynamic = animated(numeric, text, *(a for panel in panels
                                             for a in (panel.tangent, panel.point, panel.slope)))
@@ -282,8 +282,8 @@ class ChainRuleExplorer(WidgetView):
         _heading(p.comp, f"composite: {c.name}", f"slope = product = {m.product:.3f}")
         p.comp.ax.set_xlabel("x")
         p.comp.ax.set_ylabel("f(g(x))")
-        if not p.comp.ax.get_legend():
-            p.comp.ax.legend([p.comp.tangent, p.numeric],
-                             ["chain rule f'·g'", "numerical slope"], loc="lower right",
-                             fontsize=8, framealpha=0.8)
+        if not p.fig.legends:  # below the pictures, where it can never cover a curve
+            p.fig.legend([p.comp.tangent, p.numeric], ["tangent with the chain-rule slope f'·g'",
+                                                       "tangent with the numerical slope"],
+                         loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=9, frameon=False)
         p.text.set_text(m.summary())

@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.datasets import load
-from backprop_lib.losses import SoftmaxCrossEntropy
+from backprop_lib.losses import HingeLoss, SoftmaxCrossEntropy
 from backprop_lib.monitor import record_pass
 from backprop_lib.training import Trainer, accuracy
 from backprop_lib.viz.colors import BACKWARD
@@ -37,11 +37,17 @@ class BackwardPass:
     loss: float
     dW: list[np.ndarray]       # one (n_in, n_out) array per Linear layer, input side first
     accuracy: float
+    db: list[np.ndarray] | None = None   # one (n_out,) array per Linear layer
 
     @property
     def scale(self) -> float:
-        """Largest |dW| over all layers (colours are relative to it)."""
-        return max(float(np.abs(g).max()) for g in self.dW) or 1.0
+        """Largest |dW| over all layers (colours are relative to it); 1 when every gradient is 0."""
+        return self.largest or 1.0
+
+    @property
+    def largest(self) -> float:
+        """Largest |dW| over all layers (0 when every gradient is 0, as with a hinge loss of 0)."""
+        return max(float(np.abs(g).max()) for g in self.dW)
 
 
 class NetworkGradientModel:
@@ -53,17 +59,25 @@ class NetworkGradientModel:
         dataset: a name for :func:`backprop_lib.datasets.load`.
         max_steps: the last training step that can be shown (``K``).
         chunk: training steps done per call of :meth:`train_chunk`.
+        loss: ``"cross_entropy"`` (one output per class, softmax cross-entropy) or ``"hinge"``
+            (two classes, one output: the score; notebook 04's hinge loss).
     """
+
+    LOSSES = ("cross_entropy", "hinge")
 
     def __init__(self, hidden: tuple[int, ...] = (5, 5), activation: str = "tanh",
                  dataset: str = "moons", n: int = 100, lr: float = 1.0, optimizer: str = "sgd",
-                 max_steps: int = 300, chunk: int = 50, seed: int = 0) -> None:
+                 max_steps: int = 300, chunk: int = 50, seed: int = 0, loss: str = "cross_entropy") -> None:
+        if loss not in self.LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(map(repr, self.LOSSES))}; got {loss!r}")
         self.X, self.y = load(dataset, n=n, seed=seed)
         n_classes = int(self.y.max()) + 1
-        self.sizes = (self.X.shape[1], *hidden, n_classes)
+        if loss == "hinge" and n_classes != 2:
+            raise ValueError(f"the hinge loss needs a data set of two classes; {dataset!r} has {n_classes}")
+        self.sizes = (self.X.shape[1], *hidden, 1 if loss == "hinge" else n_classes)
         self.net = build_mlp(self.sizes, activation, "xavier", seed=seed)
         self.probe = build_mlp(self.sizes, activation, "xavier", seed=seed)  # replays snapshots
-        self.loss_fn = SoftmaxCrossEntropy()
+        self.loss_fn = HingeLoss() if loss == "hinge" else SoftmaxCrossEntropy()
         self.trainer = Trainer(self.net, self.loss_fn, make_optimizer(optimizer, self.net.parameters(), lr),
                                self.X, self.y)
         self.max_steps, self.chunk = int(max_steps), int(chunk)
@@ -100,9 +114,24 @@ class NetworkGradientModel:
             self.ensure_trained(step)
             load_params(self.probe, self.snapshots[step])
             loss, _ = record_pass(self.probe, self.X, self.y, self.loss_fn)
-            dW = [layer.W.grad.copy() for layer in linear_layers(self.probe)]
-            self._passes[step] = BackwardPass(step, float(loss), dW, accuracy(self.probe, self.X, self.y))
+            layers = linear_layers(self.probe)
+            dW = [layer.W.grad.copy() for layer in layers]
+            db = [layer.b.grad.copy() for layer in layers]
+            self._passes[step] = BackwardPass(step, float(loss), dW, accuracy(self.probe, self.X, self.y), db)
         return self._passes[step]
+
+    def scalar_parameters(self, step: int) -> list[float]:
+        """The weights at training ``step`` as one list of numbers, in the order of the scalar
+        engine's ``MLP.parameters()``: layer by layer, neuron by neuron, each neuron's weights
+        and then its bias (neuron ``j`` of a layer holds column ``j`` of ``W`` and entry ``j`` of ``b``)."""
+        self.ensure_trained(step)
+        snapshot = self.snapshots[step]
+        return _neuron_order(snapshot[0::2], snapshot[1::2])
+
+    def scalar_gradients(self, step: int) -> list[float]:
+        """The gradients at training ``step``, in the order of :meth:`scalar_parameters`."""
+        bp = self.backward_pass(step)
+        return _neuron_order(bp.dW, bp.db)
 
     def visible_gradients(self, step: int, stage: int) -> list[np.ndarray | None]:
         """What backprop has computed after ``stage`` layers: the last ``stage`` dW, others None."""
@@ -115,6 +144,19 @@ class NetworkGradientModel:
     def losses(self) -> np.ndarray:
         """Loss of every training step done so far."""
         return np.asarray(self.trainer.history, dtype=float)
+
+
+#: lowest loss drawn on the log-scale loss axis; smaller losses (0 included) sit on its bottom edge
+_LOSS_FLOOR = 1e-3
+
+
+def _neuron_order(Ws: list[np.ndarray], bs: list[np.ndarray]) -> list[float]:
+    out: list[float] = []
+    for weights, bias in zip(Ws, bs):
+        for j in range(weights.shape[1]):
+            out.extend(float(v) for v in weights[:, j])
+            out.append(float(bias[j]))
+    return out
 
 
 @dataclass
@@ -179,7 +221,7 @@ class NetworkGradientView(AnimatedView):
         ax.set_yscale("log")
         ax.set_xlim(0, self.model.max_steps)
         first_loss = self.model.backward_pass(0).loss
-        ax.set_ylim(1e-3, first_loss * 1.5)  # fixed, so training further never moves the axes
+        ax.set_ylim(_LOSS_FLOOR, first_loss * 1.5)  # fixed, so training further never moves the axes
         ax.set_xlabel("training step")
         ax.set_title("training loss", fontsize=10)
         ax.grid(alpha=0.3)
@@ -198,10 +240,11 @@ class NetworkGradientView(AnimatedView):
         p.network.update(grads, scale=bp.scale, current=current,
                          current_text="← ∂L/∂W computed" if stage < m.n_layers and stage else "")
         losses = m.losses()
-        p.loss_line.set_data(np.arange(losses.size), losses)
-        p.loss_point.set_data([step], [bp.loss])
+        # a loss of exactly 0 (the hinge loss once every margin is >= 1) is drawn on the bottom edge
+        p.loss_line.set_data(np.arange(losses.size), np.maximum(losses, _LOSS_FLOOR))
+        p.loss_point.set_data([step], [max(bp.loss, _LOSS_FLOOR)])
         reached = "no layer yet" if stage == 0 else f"{stage} of {m.n_layers} layers"
         if self.playing:
             reached += " (playing)"
         p.title.set_text(f"step {step}: loss {bp.loss:.3f}, accuracy {bp.accuracy:.0%} · "
-                         f"backward pass reached {reached} · largest |∂L/∂W| = {bp.scale:.2g}")
+                         f"backward pass reached {reached} · largest |∂L/∂W| = {bp.largest:.2g}")

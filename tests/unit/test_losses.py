@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_lib.gradcheck import numerical_gradient, rel_error
-from backprop_lib.losses import MSELoss, SoftmaxCrossEntropy, logsumexp, softmax
+from backprop_lib.losses import HingeLoss, MSELoss, SoftmaxCrossEntropy, logsumexp, softmax
 
 RNG = np.random.default_rng(99)
 
@@ -111,3 +111,67 @@ def test_backward_before_forward():
         with pytest.raises(RuntimeError, match="before forward"):
             loss.backward()
     assert repr(SoftmaxCrossEntropy()) == "SoftmaxCrossEntropy()"
+
+
+# ------------------------------------------------------------------ hinge loss
+
+def _hinge_case(N=7):
+    scores = RNG.standard_normal((N, 1)) * 2
+    y = RNG.integers(0, 2, size=N)
+    return scores, y
+
+
+def test_hinge_value_matches_the_scalar_engine():
+    from backprop_lib.scalar import Value
+
+    scores, y = _hinge_case()
+    loss = HingeLoss()
+    ours = loss.forward(scores, y)
+    values = [Value(float(s)) for s in scores[:, 0]]
+    t = [1 if label == 1 else -1 for label in y]
+    reference = sum(((1 - ti * v).relu() for v, ti in zip(values, t)), Value(0.0)) * (1 / len(t))
+    reference.backward()
+    assert abs(ours - reference.data) < 1e-14
+    np.testing.assert_allclose(loss.backward()[:, 0], [v.grad for v in values], rtol=1e-14, atol=1e-16)
+
+
+def test_hinge_gradient_matches_finite_differences():
+    scores, y = _hinge_case(9)
+    t = np.where(y == 1, 1.0, -1.0)[:, None]
+    scores[np.abs(1 - t * scores) < 1e-3] += 0.01     # keep every margin away from the kink
+    loss = HingeLoss()
+    loss.forward(scores, y)
+    analytic = loss.backward()
+    numeric = numerical_gradient(lambda s: loss.forward(s, y), scores.copy())
+    assert rel_error(analytic, numeric) < 1e-9
+
+
+def test_hinge_accepts_a_flat_score_vector_and_checks_its_input():
+    scores, y = _hinge_case()
+    loss = HingeLoss()
+    assert loss.forward(scores[:, 0], y) == loss.forward(scores, y)
+    assert loss.backward().shape == (scores.shape[0], 1)
+    with pytest.raises(ValueError, match="one score per example"):
+        loss.forward(np.zeros((4, 2)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 2\)"):
+        loss.forward(np.zeros((3, 1)), np.array([0, 1, 2]))
+    with pytest.raises(TypeError, match="integer class labels"):
+        loss.forward(np.zeros((3, 1)), np.array([0.0, 1.0, 1.0]))
+
+
+def test_hinge_is_zero_with_zero_gradient_beyond_the_margin():
+    loss = HingeLoss()
+    assert loss.forward(np.array([[2.0], [-1.5], [1.0]]), np.array([1, 0, 1])) == 0.0
+    np.testing.assert_array_equal(loss.backward(), 0.0)        # margin exactly 1: slope 0, as relu
+
+
+def test_hinge_against_torch(torch):
+    scores, y = _hinge_case(11)
+    loss = HingeLoss()
+    ours = loss.forward(scores, y)
+    s = torch.tensor(scores[:, 0], requires_grad=True)
+    t = torch.tensor(np.where(y == 1, 1.0, -1.0))
+    theirs = torch.clamp(1 - t * s, min=0).mean()
+    theirs.backward()
+    assert abs(ours - theirs.item()) < 1e-14
+    np.testing.assert_allclose(loss.backward()[:, 0], s.grad.numpy(), rtol=1e-14, atol=1e-16)

@@ -140,3 +140,25 @@ def test_scale_slider_is_enabled_exactly_for_the_fixed_init():
         before = view.png()
         view.scale_slider.value = 0.5
         assert view.png() != before
+
+
+def test_hinge_model_has_one_score_and_scalar_order_matches_the_scalar_engine():
+    from backprop_lib.scalar import MLP
+
+    model = NetworkGradientModel(hidden=(3, 2), max_steps=10, loss="hinge")
+    assert model.sizes == (2, 3, 2, 1)
+    step = 7
+    net = MLP(2, [3, 2, 1], activation="tanh")
+    params = model.scalar_parameters(step)
+    assert len(params) == len(net.parameters()) == (2 + 1) * 3 + (3 + 1) * 2 + (2 + 1) * 1
+    for p, value in zip(net.parameters(), params):
+        p.data = value
+    scores = [net([float(a), float(b)]) for a, b in model.X]
+    signs = [1 if label == 1 else -1 for label in model.y]
+    loss = sum(((1 - t * s).relu() for s, t in zip(scores, signs)), scores[0] * 0) * (1 / len(signs))
+    loss.backward()
+    assert abs(loss.data - model.backward_pass(step).loss) < 1e-12
+    np.testing.assert_allclose([p.grad for p in net.parameters()], model.scalar_gradients(step),
+                               rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        NetworkGradientModel(loss="mse")

@@ -77,3 +77,20 @@ def test_chain_rule_view_updates_text_tangents_and_slider_range():
     view.function_dropdown.value = "tanh(3x)"  # range -1.5..1.5: x is clamped
     assert view.model.x == view.x_slider.value == 1.5
     assert view.last_error is None
+
+
+@pytest.mark.parametrize("name", list(COMPOSITES))
+def test_chain_rule_legend_covers_no_panel(name):
+    """The legend sits below the three panels, so it can never hide a curve."""
+    fig = ChainRuleExplorer(function=name, x=0.5).figure()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not legend.overlaps(ax.get_tightbbox(renderer)), f"{name}: the legend overlaps a panel"
+
+
+def test_chain_rule_summary_reads_as_a_product():
+    model = ChainRuleModel("sin(x²)", 1.0)
+    assert model.summary().startswith("g'(x) × f'(g(x)) = 2.0000 × 0.5403 = 1.0806")
