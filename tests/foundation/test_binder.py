@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BINDER_ENV = ROOT / "binder" / "environment.yml"
 POSTBUILD = ROOT / "binder" / "postBuild"
 ROOT_ENV = ROOT / "environment.yml"
-NOT_FOR_STUDENTS = {"nbgrader", "torch", "pytorch"}
+NOT_FOR_STUDENTS = {"nbgrader", "torch", "pytorch", "jax", "jaxlib"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")
 CONDA_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(==|=)\s*([^\s=<>!*,|]+)$")
 
