@@ -94,11 +94,13 @@ def jax_x64_enabled() -> bool:
 def portable(value: Any, decimals: int = 10) -> Any:
     """``value`` as JSON-ready data without rounding-level digits: floats rounded to
     ``decimals`` places, numpy scalars and arrays turned into numbers and lists, tuples
-    into lists. Booleans, integers and strings are kept as they are."""
+    into lists, dict keys sorted (as the stored file has them, so that printing a dict gives
+    the same lines with and without the framework). Booleans, integers and strings are kept
+    as they are."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, Mapping):
-        return {str(k): portable(v, decimals) for k, v in value.items()}
+    if isinstance(value, Mapping):                 # keys sorted, as in the stored file: the same order either way
+        return {str(k): portable(value[k], decimals) for k in sorted(value, key=str)}
     if isinstance(value, (list, tuple)):
         return [portable(v, decimals) for v in value]
     if hasattr(value, "tolist"):                  # numpy (or framework) scalars and arrays

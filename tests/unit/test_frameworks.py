@@ -43,6 +43,8 @@ def test_portable_rounds_floats_and_converts_arrays():
              "graph": ("TanhBackward0", "AddBackward0"), "grads": np.array([0.1234567890123, -0.5])}
     assert portable(value) == {"loss": 1.0806534767, "diff": 0.0, "neg": 0.0, "ok": True, "n": 3,
                                "graph": ["TanhBackward0", "AddBackward0"], "grads": [0.123456789, -0.5]}
+    assert list(portable({"b": 1, "a": {"d": 2, "c": 3}})) == ["a", "b"]       # sorted, as json.dumps(sort_keys=True)
+    assert list(portable({"b": {"d": 2, "c": 3}})["b"]) == ["c", "d"]
     assert str(portable(-1e-13)) == "0.0"                  # no "-0.0" in a stored file
     assert portable(np.float64(0.25), decimals=1) == 0.2   # round half to even
     with pytest.raises(ValueError, match="non-finite"):
