@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_lib.gradcheck import numerical_gradient, rel_error
-from backprop_lib.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, logsumexp, softmax
+from backprop_lib.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, log_softmax_backward, logsumexp, softmax
 
 RNG = np.random.default_rng(99)
 
@@ -111,3 +111,32 @@ def test_backward_before_forward():
         with pytest.raises(RuntimeError, match="before forward"):
             loss.backward()
     assert repr(SoftmaxCrossEntropy()) == "SoftmaxCrossEntropy()"
+
+
+# ---------------------------------------------------------------- log_softmax_backward
+
+def test_log_softmax_backward_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    Z, dout = rng.normal(scale=2.0, size=(4, 5)), rng.normal(size=(4, 5))
+    numeric = numerical_gradient(lambda z: float(np.sum(log_softmax(z) * dout)), Z.copy())
+    np.testing.assert_allclose(log_softmax_backward(Z, dout), numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_log_softmax_backward_of_the_nll_gradient_is_the_fused_gradient():
+    rng = np.random.default_rng(4)
+    Z, y = rng.normal(scale=300.0, size=(6, 3)), rng.integers(0, 3, size=6)   # large logits: still finite
+    dS = np.zeros_like(Z)
+    dS[np.arange(6), y] = -1 / 6
+    loss = SoftmaxCrossEntropy()
+    loss.forward(Z, y)
+    np.testing.assert_allclose(log_softmax_backward(Z, dS), loss.backward(), rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match=r"dout must have the shape of z \(6, 3\), got \(3, 6\)"):
+        log_softmax_backward(Z, dS.T)
+
+
+def test_log_softmax_backward_matches_torch(torch):
+    rng = np.random.default_rng(5)
+    Z, dout = rng.normal(scale=3.0, size=(3, 4)), rng.normal(size=(3, 4))
+    z = torch.tensor(Z, requires_grad=True)
+    torch.log_softmax(z, dim=1).backward(torch.tensor(dout))
+    np.testing.assert_allclose(log_softmax_backward(Z, dout), z.grad.numpy(), rtol=1e-12, atol=1e-15)
