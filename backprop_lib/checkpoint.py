@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._validate import check_positive_int
-from .layers import Module, Sequential
+from .layers import ArrayModule, Sequential
 
 __all__ = ["CheckpointedSequential", "activation_bytes", "measure_peak_bytes"]
 
@@ -47,7 +47,7 @@ class CheckpointedSequential(Sequential):
     ``recomputed_layers`` is the number of layer forward passes that were redone.
     """
 
-    def __init__(self, *layers: Module, segments: int = 2) -> None:
+    def __init__(self, *layers: ArrayModule, segments: int = 2) -> None:
         super().__init__(*layers)
         k = check_positive_int(segments, "segments", "CheckpointedSequential")
         if k > len(self.layers):
@@ -60,11 +60,8 @@ class CheckpointedSequential(Sequential):
         self._last_segment_live = False
 
     def _run(self, a: int, b: int, x: np.ndarray) -> np.ndarray:
-        for i in range(a, b):
-            try:
-                x = self.layers[i].forward_unchecked(x)
-            except ValueError as exc:
-                raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
+        for _, _, x in self.forward_steps(x, a, b):
+            pass
         return x
 
     def _drop(self, a: int, b: int) -> None:
@@ -133,7 +130,7 @@ def activation_bytes(net: Any) -> int:
     Also accepts a loss (anything with a ``cache``).
     """
     if not hasattr(net, "cache"):
-        raise TypeError(f"activation_bytes expects a Module or a loss, got {type(net).__name__}")
+        raise TypeError(f"activation_bytes expects an ArrayModule or a loss, got {type(net).__name__}")
     buffers = {}
     stack = [net]
     while stack:
@@ -142,7 +139,7 @@ def activation_bytes(net: Any) -> int:
             while isinstance(arr.base, np.ndarray):
                 arr = arr.base
             buffers[id(arr)] = arr.nbytes
-        if isinstance(module, Module):
+        if isinstance(module, ArrayModule):
             stack.extend(module.children())
     return int(sum(buffers.values()))
 

@@ -7,7 +7,7 @@ the loss is a function of a **pytree** of parameters (here a dict of arrays), an
 Nothing is stored between calls, so an update builds new arrays instead of changing
 old ones.
 
-``params`` is a dict ``{name: array}`` with the names :meth:`Module.named_parameters`
+``params`` is a dict ``{name: array}`` with the names :meth:`ArrayModule.named_parameters`
 gives a ``Sequential`` of Linear layers and activations (``"0.W"``, ``"0.b"``, ``"2.W"``,
 ...), so a dict converts to and from our networks one to one.
 
@@ -28,19 +28,19 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Linear, Module, ReLU, Sequential, Tanh
+from .layers import ArrayModule, Linear, ReLU, Sequential, Tanh
 from .losses import SoftmaxCrossEntropy
 
 __all__ = ["params_of", "linear_names", "mlp_loss", "mlp_loss_and_grad", "sgd_train", "ACTIVATIONS"]
 
 #: activation name -> (our layer class, the same function written with an array module xp)
-ACTIVATIONS: dict[str, tuple[type[Module], Callable[[ModuleType, Any], Any]]] = {
+ACTIVATIONS: dict[str, tuple[type[ArrayModule], Callable[[ModuleType, Any], Any]]] = {
     "relu": (ReLU, lambda xp, Z: xp.where(Z > 0, Z, 0.0)),     # slope 0 at Z = 0, as ours and PyTorch's
     "tanh": (Tanh, lambda xp, Z: xp.tanh(Z)),
 }
 
 
-def params_of(net: Module) -> dict[str, np.ndarray]:
+def params_of(net: ArrayModule) -> dict[str, np.ndarray]:
     """``{name: copy of p.data}`` for every parameter of ``net``, e.g. ``{"0.W": ..., "0.b": ...}``."""
     return {name: p.data.copy() for name, p in net.named_parameters()}
 
@@ -81,7 +81,7 @@ def mlp_loss(params: Mapping[str, Any], X: Any, y: Any, xp: ModuleType = np, act
 
 def _network(params: Mapping[str, Any], activation: str) -> Sequential:
     layer_class = ACTIVATIONS[activation][0]
-    layers: list[Module] = []
+    layers: list[ArrayModule] = []
     for i, prefix in enumerate(linear_names(params)):
         W = np.asarray(params[f"{prefix}.W"], dtype=np.float64)
         lin = Linear(W.shape[0], W.shape[1], seed=0)          # weights replaced below

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
+from backprop_lib.layers import Parameter
+from backprop_lib.optim import Momentum
 
 # ---------------------------------------------------------------- Exercise 7.1
 
@@ -93,7 +95,7 @@ def test_train_step_correct(fn, hidden, capsys):
     (backward_of_loss_value, ["raised ValueError"]),
 ])
 def test_train_step_wrong(fn, fragments):
-    _fails(check_train_step, fn, "Exercise 7.1", *fragments)
+    fails_with(check_train_step, fn, "Exercise 7.1", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 7.2
@@ -109,7 +111,17 @@ def momentum_update_slices(param, grad, velocity, lr, beta):
     param[...] = param - lr * velocity
 
 
-@pytest.mark.parametrize("fn", [momentum_update, momentum_update_slices])
+def momentum_update_with_optim(param, grad, velocity, lr, beta):
+    """The package's optim.Momentum, working on the caller's arrays: it and the checker agree."""
+    p = Parameter(param)
+    assert p.data is param
+    p.grad = grad
+    opt = Momentum([p], lr=lr, beta=beta)
+    opt.velocity[0] = velocity
+    opt.step()
+
+
+@pytest.mark.parametrize("fn", [momentum_update, momentum_update_slices, momentum_update_with_optim])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_momentum_correct(fn, hidden, capsys):
     check_momentum_update(fn, hidden=hidden)
@@ -180,8 +192,8 @@ def double_lr(param, grad, velocity, lr, beta):
     (lambda p, g, v, lr, beta: 1 / 0, ["ZeroDivisionError"]),
 ])
 def test_momentum_wrong(fn, fragments):
-    _fails(check_momentum_update, fn, "Exercise 7.2", *fragments)
+    fails_with(check_momentum_update, fn, "Exercise 7.2", *fragments)
 
 
 def test_momentum_not_a_function():
-    _fails(check_momentum_update, None, "is None", "run the cell that defines it")
+    fails_with(check_momentum_update, None, "is None", "run the cell that defines it")

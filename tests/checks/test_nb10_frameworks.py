@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checks.nb10_frameworks import (
@@ -60,12 +60,12 @@ def test_silu_backward_correct(fn, hidden, capsys):
     (_stub, ["not written yet"]),
 ])
 def test_silu_backward_wrong(fn, fragments):
-    _fails(check_silu_backward, fn, "Exercise 10.1", *fragments)
+    fails_with(check_silu_backward, fn, "Exercise 10.1", *fragments)
 
 
 def test_silu_backward_hidden_reaches_large_inputs():
     """The hidden cases include Z = 30, where a careless exp still works but a wrong sign shows."""
-    _fails(check_silu_backward, lambda Z, d: d * _sig(Z), "treated sigma(Z) as a constant", hidden=True)
+    fails_with(check_silu_backward, lambda Z, d: d * _sig(Z), "treated sigma(Z) as a constant", hidden=True)
 
 
 # ---------------------------------------------------------------- Exercise 10.2
@@ -113,12 +113,12 @@ def _lin_wrong(kind):
     ("dict", ["should return 3 values (dX, dW_t, db), but returned a single dict"], False),
 ])
 def test_torch_linear_backward_wrong(kind, fragments, hidden):
-    _fails(check_torch_linear_backward, _lin_wrong(kind), "Exercise 10.2", *fragments, hidden=hidden)
+    fails_with(check_torch_linear_backward, _lin_wrong(kind), "Exercise 10.2", *fragments, hidden=hidden)
 
 
 def test_torch_linear_backward_none_and_stub():
-    _fails(check_torch_linear_backward, lambda X, W, d: None, "returned None")
-    _fails(check_torch_linear_backward, _stub, "not written yet")
+    fails_with(check_torch_linear_backward, lambda X, W, d: None, "returned None")
+    fails_with(check_torch_linear_backward, _stub, "not written yet")
 
 
 # ---------------------------------------------------------------- against PyTorch
@@ -191,7 +191,7 @@ def _naive_p(Z):
     (_stub, ["not written yet"], False),
 ])
 def test_log_softmax_backward_wrong(fn, fragments, hidden):
-    _fails(check_log_softmax_backward, fn, "Exercise 10.3", *fragments, hidden=hidden)
+    fails_with(check_log_softmax_backward, fn, "Exercise 10.3", *fragments, hidden=hidden)
 
 
 # ---------------------------------------------------------------- Exercise 10.4
@@ -268,12 +268,12 @@ def _fit_wrong(kind):
     ("none", ["returned None", "list of the losses"]),
 ])
 def test_fit_wrong(kind, fragments):
-    _fails(check_fit, _fit_wrong(kind), "Exercise 10.4", *fragments)
+    fails_with(check_fit, _fit_wrong(kind), "Exercise 10.4", *fragments)
 
 
 def test_fit_stub_and_wrong_loss_input():
-    _fails(check_fit, _stub, "not written yet")
-    _fails(check_fit, lambda m, lf, o, X, y, s: [lf(X, y) for _ in range(s)], "expects model(X)")
+    fails_with(check_fit, _stub, "not written yet")
+    fails_with(check_fit, lambda m, lf, o, X, y, s: [lf(X, y) for _ in range(s)], "expects model(X)")
 
 
 @pytest.mark.torch
@@ -374,7 +374,7 @@ def test_mlp_loss_correct(hidden, capsys):
     (_stub, ["not written yet"]),
 ])
 def test_mlp_loss_wrong(fn, fragments):
-    _fails(check_mlp_loss, fn, "Exercise 10.5", *fragments)
+    fails_with(check_mlp_loss, fn, "Exercise 10.5", *fragments)
 
 
 @pytest.mark.jax
@@ -453,12 +453,12 @@ def test_sgd_train_correct(hidden, capsys):
     ("last_loss", ["one number per step (3)"]),
 ])
 def test_sgd_train_wrong(kind, fragments):
-    _fails(check_sgd_train, _train_wrong(kind), "Exercise 10.6", *fragments)
+    fails_with(check_sgd_train, _train_wrong(kind), "Exercise 10.6", *fragments)
 
 
 def test_sgd_train_stub_and_no_call():
-    _fails(check_sgd_train, _stub, "not written yet")
-    _fails(check_sgd_train, lambda f, p, X, y, lr, s: (p, [0.0] * s), "loss_and_grad was called 0 times for 3 steps")
+    fails_with(check_sgd_train, _stub, "not written yet")
+    fails_with(check_sgd_train, lambda f, p, X, y, lr, s: (p, [0.0] * s), "loss_and_grad was called 0 times for 3 steps")
 
 
 @pytest.mark.jax

@@ -9,9 +9,9 @@ import pytest
 from backprop_lib import init as init_mod
 from backprop_lib.gradcheck import check_layer, numerical_gradient, rel_error
 from backprop_lib.layers import (
+    ArrayModule,
     Identity,
     Linear,
-    Module,
     Parameter,
     ReLU,
     Residual,
@@ -194,6 +194,36 @@ def test_input_grad_false_skips_dx_but_keeps_parameter_grads():
         np.testing.assert_array_equal(pa.grad, pb.grad)
 
 
+def test_sequential_steps_are_the_passes_one_layer_at_a_time():
+    net = Sequential(ReLU(), Linear(3, 4, seed=0), Tanh(), Linear(4, 2, seed=1))
+    X, G = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 2))
+    outputs, x = [], X
+    for layer in net.layers:
+        x = layer.forward(x)
+        outputs.append(x)
+    steps = list(net.forward_steps(X))
+    assert [(i, layer) for i, layer, _ in steps] == list(enumerate(net.layers))
+    for (_, _, H), expected in zip(steps, outputs):
+        np.testing.assert_array_equal(H, expected)
+    assert [i for i, *_ in net.forward_steps(X, 1, 3)] == [1, 2]
+
+    net.forward(X)
+    dx = net.backward(G)
+    grads = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    back = list(net.backward_steps(G))
+    assert [i for i, *_ in back] == [3, 2, 1, 0]
+    np.testing.assert_array_equal(back[0][2], G)
+    for (_, _, _, passed_back), (_, _, received, _) in zip(back, back[1:]):
+        assert received is passed_back                      # dX of layer i is dH of layer i - 1
+    np.testing.assert_array_equal(back[-1][3], dx)
+    for p, g in zip(net.parameters(), grads):
+        np.testing.assert_array_equal(p.grad, g)
+    net.zero_grad()
+    skipped = list(net.backward_steps(G, input_grad=False))
+    assert [i for i, *_ in skipped] == [3, 2, 1] and skipped[-1][3] is None   # ReLU (0) has no parameters
+
+
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match="before forward"):
         Linear(2, 3).backward(np.ones((1, 3)))
@@ -277,13 +307,11 @@ def test_seeds_make_weights_reproducible_and_layers_differ():
     np.testing.assert_array_equal(a2.W.data, b2.W.data)
 
 
-def test_init_helpers_shapes_and_dtypes():
+def test_init_weights_shapes_and_dtypes():
     rng = np.random.default_rng(0)
-    assert init_mod.he(3, 5, rng).shape == (3, 5)
-    assert init_mod.xavier(3, 5, rng, dtype=np.float32).dtype == np.float32
-    assert init_mod.fixed(2, 2, 0.5, rng).shape == (2, 2)
-    with pytest.raises(TypeError):
-        init_mod.fixed(2, 2, "he")
+    assert init_mod.init_weights(3, 5, "he", rng).shape == (3, 5)
+    assert init_mod.init_weights(3, 5, "xavier", rng, dtype=np.float32).dtype == np.float32
+    assert init_mod.init_weights(2, 2, 0.5, rng).shape == (2, 2)
 
 
 # ---------------------------------------------------------------- containers, repr, parameters
@@ -322,7 +350,7 @@ def test_module_call_is_forward():
     layer = Linear(2, 2, seed=0)
     X = RNG.standard_normal((3, 2))
     np.testing.assert_array_equal(layer(X), layer.forward(X))
-    assert isinstance(layer, Module)
+    assert isinstance(layer, ArrayModule)
 
 
 def test_he_std_needs_only_the_fan_in():

@@ -44,7 +44,7 @@ def test_logsumexp_matches_definition_and_axes():
     np.testing.assert_allclose(logsumexp(z), np.log(np.exp(z).sum(axis=1)), rtol=1e-14)
     np.testing.assert_allclose(logsumexp(z, axis=0), np.log(np.exp(z).sum(axis=0)), rtol=1e-14)
     assert logsumexp(z, keepdims=True).shape == (3, 1)
-    np.testing.assert_allclose(log_softmax(z), np.log(softmax(z)), rtol=1e-13)
+    np.testing.assert_allclose(z - logsumexp(z, keepdims=True), np.log(softmax(z)), rtol=1e-13)   # log-softmax
 
 
 def test_cross_entropy_value():
@@ -113,7 +113,13 @@ def test_backward_before_forward():
     assert repr(SoftmaxCrossEntropy()) == "SoftmaxCrossEntropy()"
 
 
-# ---------------------------------------------------------------- log_softmax_backward
+# ---------------------------------------------------------------- log_softmax and its backward
+
+def test_log_softmax_is_stable_and_matches_the_definition():
+    z = RNG.normal(size=(3, 4))
+    np.testing.assert_allclose(log_softmax(z), np.log(softmax(z)), rtol=1e-13)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        np.testing.assert_array_equal(log_softmax(np.array([[1000.0, 0.0, -1000.0]])), [[0.0, -1000.0, -2000.0]])
 
 def test_log_softmax_backward_matches_finite_differences():
     rng = np.random.default_rng(3)
