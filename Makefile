@@ -12,7 +12,7 @@ PIP      := $(PY) -m pip --disable-pip-version-check
 LOCK     := constraints.txt
 NOTEBOOK ?= notebooks/00_start_here.ipynb
 PORT     ?= 8888
-# The optional frameworks, PyTorch (~900 MB) and JAX (~520 MB), are installed for the
+# The optional frameworks, PyTorch (~860 MB) and JAX (~540 MB), are installed for the
 # cross-checks on CI, or when asked: make test TORCH=1 (FRAMEWORKS=1 says the same).
 TORCH      ?= $(if $(filter true 1,$(CI)),1,)
 FRAMEWORKS ?= $(TORCH)
