@@ -155,7 +155,9 @@ class StoredResults:
     number this run computed equals the stored one (to the stored rounding) and raises
     :class:`StaleResults` if not, so a test run with the framework catches a stale file.
     A key this run did not compute (a cell that needs another framework) keeps its stored
-    value. Nothing else ever writes the file.
+    value. Nothing else ever writes the file. When this run records a ``"version"`` that
+    differs from the stored one (a reader with another release of the framework), nothing is
+    checked: the pinned release is the one the file describes.
     """
 
     def __init__(self, path: str | os.PathLike, live: bool, framework: str, decimals: int = 10) -> None:
@@ -193,7 +195,7 @@ class StoredResults:
                 merged = {**self.stored, **self.computed}
                 self.path.write_text(json.dumps(merged, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
                 self.stored = merged
-            else:
+            elif self.computed.get("version", self.stored.get("version")) == self.stored.get("version"):
                 problems = self.stale()
                 if problems:
                     raise StaleResults(

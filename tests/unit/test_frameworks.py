@@ -107,3 +107,14 @@ def test_make_notebooks_writes(tmp_path, monkeypatch):
     fresh["x"] = 1
     fresh.finish()
     assert json.loads(fresh_path.read_text()) == {"x": 1}
+
+
+def test_another_release_of_the_framework_is_not_checked(tmp_path, monkeypatch):
+    monkeypatch.delenv(frameworks.WRITE_RESULTS, raising=False)
+    _, r = _results(tmp_path, {"version": "2.13.0", "graph": ["NllLossBackward0"]})
+    r["version"] = "2.14.0"
+    r["graph"] = ["NllLossBackward1"]
+    r.finish()                                             # no StaleResults: the file describes the pinned release
+    r["version"] = "2.13.0"
+    with pytest.raises(StaleResults, match="graph.0: computed 'NllLossBackward1'"):
+        r.finish()
