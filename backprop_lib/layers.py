@@ -130,7 +130,9 @@ class ArrayModule:
         """Output for input ``x`` (checked: float array without NaN; ints become float64)."""
         if not is_clean_float(x):                  # names the module only when something is wrong
             x = as_float_array(x, "input", self._who())
-        return self.forward_unchecked(x)
+        out = self.forward_unchecked(x)
+        self._out_shape = out.shape                # so that a subclass need only write the two passes
+        return out
 
     __call__ = forward
 
@@ -457,8 +459,9 @@ class Sequential(ArrayModule):
         return len(self.layers)
 
     def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        for _, _, _, dout in self.backward_steps(dout, input_grad):
-            pass
+        for step in self.backward_steps(dout, input_grad):
+            dout = step[-1]          # dX of this layer: dH of the one before
+            del step                 # hold no used gradient while the next layer runs (peak memory)
         return dout if input_grad else None
 
     def backward_steps(self, dout: np.ndarray, input_grad: bool = True

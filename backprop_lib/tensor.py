@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ._operators import DerivedOperators
 from .layers import sigmoid, unbroadcast
 from .losses import logsumexp, softmax
 from .scalar.engine import postorder
@@ -71,7 +72,7 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple[int, ...]:
                          "from the right, must be equal or 1") from None
 
 
-class Tensor:
+class Tensor(DerivedOperators):
     """A node of the graph: an array ``data``, its gradient ``grad`` and how it was made.
 
     ``Tensor(data, requires_grad=False)``: ``data`` is anything ``np.asarray`` takes
@@ -163,26 +164,8 @@ class Tensor:
         return self.from_op(f"**{k:g}", a ** k, (self, lambda g: g * k * a ** (k - 1)))
 
     # derived from the primitives, as in micrograd: a - b is a + (-b), a / b is a * b**-1
-    def __neg__(self) -> Tensor:
-        return self * -1.0
-
-    def __sub__(self, other: Any) -> Tensor:
-        return self + (-_lift(other))
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return self * _lift(other) ** -1
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _lift(other) + self
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _lift(other) - self
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _lift(other) * self
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _lift(other) / self
+    # (DerivedOperators: -a, a - b, a / b, 2 + a, 2 - a, 2 * a, 2 / a)
+    _lift = staticmethod(_lift)
 
     # ---- matrix product ---------------------------------------------------------------
     def __matmul__(self, other: Any) -> Tensor:

@@ -1,8 +1,8 @@
-"""Shared test fixtures, and the check that the test run leaves the work tree clean.
+"""Shared test fixtures: the optional dependencies, each behind a fixture; and the check
+that the test run leaves the git work tree as it found it (clean_tree.py).
 
-``torch`` and ``jax`` are optional for users but mandatory on CI: with
-BACKPROP_REQUIRE_TORCH=1 (BACKPROP_REQUIRE_JAX=1) a missing framework fails the tests
-that need it instead of skipping them.
+The policy is in optional_deps.py: a missing optional dependency skips the tests that need
+it, with the reason; with its BACKPROP_REQUIRE_* variable set (as on CI) they fail instead.
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from clean_tree import CleanTreeGuard
+from optional_deps import optional_import
 
-from backprop_lib.frameworks import import_jax, import_torch
+from backprop_lib.frameworks import import_jax
 
 ROOT = Path(__file__).resolve().parents[1]
-_INSTALL = "install it with `make test TORCH=1` or pip install -c constraints.txt '.[frameworks]'"
 
 
 def pytest_configure(config):
@@ -22,27 +22,25 @@ def pytest_configure(config):
         config.pluginmanager.register(CleanTreeGuard(ROOT), "clean-tree-guard")
 
 
-def _framework(name: str, load):
-    try:
-        module = load()
-    except ImportError as exc:  # only with BACKPROP_REQUIRE_*=1: otherwise import_* returns None
-        pytest.fail(str(exc))
-    if module is None:  # pragma: no cover - depends on the environment
-        pytest.skip(f"{name} not installed: {_INSTALL}")
-    return module
-
-
 @pytest.fixture(scope="session")
 def torch():
-    """The torch module with float64 as its default dtype, or a skip (a failure when
-    BACKPROP_REQUIRE_TORCH=1)."""
-    module = _framework("torch", import_torch)
+    """The torch module, with float64 as the default dtype."""
+    module = optional_import("torch")
     module.set_default_dtype(module.float64)
     return module
 
 
 @pytest.fixture(scope="session")
+def micrograd():
+    """The micrograd package, with its ``engine`` and ``nn`` modules loaded."""
+    module = optional_import("micrograd")
+    optional_import("micrograd.engine")
+    optional_import("micrograd.nn")
+    return module
+
+
+@pytest.fixture(scope="session")
 def jax():
-    """The jax module with float64 switched on (jax_enable_x64), or a skip (a failure when
-    BACKPROP_REQUIRE_JAX=1)."""
-    return _framework("jax", import_jax)
+    """The jax module, with float64 switched on (jax_enable_x64; JAX computes in float32 otherwise)."""
+    optional_import("jax")
+    return import_jax()

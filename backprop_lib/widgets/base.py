@@ -13,6 +13,13 @@ size, so nothing flickers or jumps. Every callback is wrapped so that an error s
 message in an ``Output`` with class ``bp-error`` instead of disappearing into the
 browser console.
 
+A view lives on one thread: the one that made it (in a notebook, the kernel's main thread,
+whose event loop also runs the view's background tasks). JupyterLab can send widget
+messages over a kernel subshell, which ipykernel 7 handles on a thread of its own; a
+callback that arrives there is handed to the view's event loop and runs on its thread.
+So the model and the figure are never used by two threads at once (matplotlib and
+FreeType are not thread-safe: two threads drawing one figure fail with FreeType errors).
+
 A control that would do nothing in the current state (Back at the first step, Pause
 when nothing runs) is disabled rather than left to do nothing: a subclass sets
 ``disabled`` (and any label that follows the state) in :meth:`WidgetView._sync_controls`,
@@ -61,14 +68,13 @@ from backprop_lib.viz.render import Rect, artist_rects, canvas_pixels, canvas_pn
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread (a Jupyter kernel's), or None (plain Python)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
-def _reset_font_cache() -> None:
-    """Forget matplotlib's cached font objects, so the next draw loads fresh ones."""
-    from matplotlib import font_manager
-
-    cached = getattr(font_manager, "_get_font", None)
-    if hasattr(cached, "cache_clear"):
-        cached.cache_clear()
 
 class WidgetView:
     """Base class of every widget view (see the module docstring for the recipe)."""
@@ -82,9 +88,10 @@ class WidgetView:
     KEPT_BACKGROUNDS: ClassVar[int] = 8
 
     def __init__(self) -> None:
-        # One figure, one renderer: a click handled while a background task is drawing
-        # must wait for that draw, or FreeType's state is corrupted mid-glyph.
-        self._draw_lock = threading.RLock()
+        # The thread that owns the view, and its event loop (None outside a kernel): every
+        # callback runs there (see _safe), and so do the background tasks and all drawing.
+        self._thread = threading.get_ident()
+        self._loop = _running_loop()
         self.image = W.Image(
             format="png",
             width=self.WIDTH_PX,
@@ -170,10 +177,16 @@ class WidgetView:
         """Wrap a callback: an exception is shown in the widget, never re-raised.
 
         The message stays until the student's next action (the next outermost callback).
+        Called on another thread than the view's (a kernel subshell), the callback is
+        handed to the view's event loop instead, and runs there as soon as it is free.
         """
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if self._loop is not None and threading.get_ident() != self._thread:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nothing else runs there
+                    self._loop.call_soon_threadsafe(functools.partial(wrapper, *args, **kwargs))
+                    return None
             if self._callback_depth == 0:
                 self.clear_error()  # a new action: the message of the previous one is stale
             self._callback_depth += 1
@@ -211,26 +224,9 @@ class WidgetView:
             self._painter = self._make_painter(self._fig)
             self._background = None
             self._backgrounds.clear()  # drawn with the artists of the previous painter
-        with self._draw_lock:
-            png = self._draw()
-        self.image.value = png
+        self._paint(self._painter)
+        self.image.value = self._render()
         self.render_count += 1
-
-    def _draw(self) -> bytes:
-        """Paint and render the figure (callers hold ``_draw_lock``)."""
-        try:
-            self._paint(self._painter)
-            return self._render()
-        except RuntimeError as exc:
-            if "glyph" not in str(exc).lower():
-                raise
-            # FreeType occasionally fails to load a glyph with matplotlib 3.11.2 (fixed
-            # upstream) and leaves the cached font object unusable: drop the font cache
-            # and the cached backgrounds, then draw everything once more.
-            _reset_font_cache()
-            self._invalidate_background()
-            self._paint(self._painter)
-            return self._render()
 
     def _invalidate_background(self) -> None:
         """Call when something outside the painter's ``dynamic`` artists changed.

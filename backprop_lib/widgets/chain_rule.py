@@ -19,6 +19,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from backprop_lib.gradcheck import centered_difference
 from backprop_lib.layers import sigmoid
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT
 from backprop_lib.viz.render import animated
@@ -120,8 +121,7 @@ class ChainRuleModel:
     @property
     def numerical(self) -> float:
         """Centered finite-difference slope of the composite (no calculus used)."""
-        c, x, h = self.composite, self.x, self.h
-        return float((c(x + h) - c(x - h)) / (2 * h))
+        return float(centered_difference(self.composite, self.x, self.h))
 
     def summary(self) -> str:
         """One line with the four numbers, as shown under the picture."""

@@ -7,8 +7,9 @@ environment's ``python3`` kernel and the ipywidgets lab extension, which live un
 ``sys.prefix``. Chromium is Debian's package, driven by the PyPI ``playwright`` package
 (Playwright's own browser download is not used).
 
-Without Chromium the tests are skipped with the install command, unless
-BACKPROP_REQUIRE_BROWSER=1 (set on CI), where a missing browser is a failure.
+Chromium and Playwright are optional dependencies (tests/optional_deps.py): without them the
+tests are skipped with the install command, unless BACKPROP_REQUIRE_BROWSER=1 (set on CI),
+where a missing browser is a failure.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from optional_deps import OPTIONAL, missing, optional_import
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = Path(os.environ.get("BACKPROP_NOTEBOOK_DIR", ROOT / "notebooks")).resolve()
@@ -44,10 +46,6 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT = 90
 
 
-def _required(var: str) -> bool:
-    return os.environ.get(var, "").strip().lower() in {"1", "true", "yes"}
-
-
 def find_chromium() -> str | None:
     explicit = os.environ.get("BACKPROP_CHROMIUM")
     if explicit:
@@ -62,14 +60,9 @@ def find_chromium() -> str | None:
 def chromium_path() -> str:
     path = find_chromium()
     if path is None:
-        message = (
-            "Chromium not found (looked for " + ", ".join(CHROMIUM_CANDIDATES) + " and $BACKPROP_CHROMIUM). "
-            "Install it with `sudo apt-get install chromium` (Debian/Ubuntu)."
-        )
-        if _required("BACKPROP_REQUIRE_BROWSER"):
-            pytest.fail(message + " BACKPROP_REQUIRE_BROWSER=1: the browser tests are mandatory here.")
-        print(message)
-        pytest.skip(message)
+        missing("Chromium (looked for " + ", ".join(CHROMIUM_CANDIDATES) + " and $BACKPROP_CHROMIUM)",
+                OPTIONAL["playwright"].require_var,
+                "install it with `sudo apt-get install chromium` (Debian/Ubuntu)")
     return path
 
 
@@ -197,7 +190,7 @@ def lab_server(chromium_path):
 
 @pytest.fixture(scope="module")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
+    sync_playwright = optional_import("playwright.sync_api").sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)

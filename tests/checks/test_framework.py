@@ -395,7 +395,8 @@ def test_render_traceback_is_the_message_only():
 
 
 def test_ipython_shows_no_traceback(capsys):
-    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    from IPython.core import interactiveshell  # a dependency of the kernel, always installed
+
     shell = interactiveshell.InteractiveShell.instance()
     try:
         shell.run_cell(

@@ -124,8 +124,7 @@ def test_torch_linear_backward_none_and_stub():
 # ---------------------------------------------------------------- against PyTorch
 
 @pytest.mark.torch
-def test_references_match_torch_autograd():
-    torch = pytest.importorskip("torch")
+def test_references_match_torch_autograd(torch):
     rng = np.random.default_rng(0)
     Z = rng.normal(scale=3, size=(4, 5))
     dout = rng.normal(size=(4, 5))
@@ -379,7 +378,7 @@ def test_mlp_loss_wrong(fn, fragments):
 
 @pytest.mark.jax
 def test_mlp_loss_answer_runs_under_jax_grad(jax):
-    import jax.numpy as jnp
+    jnp = jax.numpy
 
     rng = np.random.default_rng(1)
     params = {"0.W": rng.normal(size=(2, 5)), "0.b": rng.normal(size=5), "2.W": rng.normal(size=(5, 4)),
@@ -463,7 +462,7 @@ def test_sgd_train_stub_and_no_call():
 
 @pytest.mark.jax
 def test_sgd_train_runs_on_jax_value_and_grad(jax):
-    import jax.numpy as jnp
+    jnp = jax.numpy
 
     from backprop_lib.functional import mlp_loss as reference_loss
 

@@ -94,6 +94,27 @@ def test_measured_peak_memory_drops():
     assert peak_ckpt < 0.5 * peak_plain, (peak_ckpt, peak_plain)
 
 
+def test_sequential_backward_holds_no_spent_gradient():
+    """Beyond the caches, a backward pass needs about three batch-sized arrays at once (the
+    gradient arriving, the one leaving, a temporary); a gradient kept after its layer has
+    used it would show as a fourth."""
+    N, width = 512, 32
+    X, y = RNG.standard_normal((N, width)), RNG.integers(0, width, N)
+    net = Sequential(*deep_layers(depth=12, width=width))
+    ce = SoftmaxCrossEntropy()
+    net.forward(X)
+    held = activation_bytes(net)
+    net.clear_cache()
+
+    def run():
+        ce.forward(net.forward(X), y)
+        net.backward(ce.backward(), input_grad=False)
+        net.clear_cache()
+
+    _, peak = measure_peak_bytes(run)
+    assert held < peak < held + 3.5 * X.nbytes, (peak - held) / X.nbytes
+
+
 def test_measure_peak_bytes_sees_numpy_allocations():
     def alloc():
         a = np.ones(1_000_000)                  # 8 MB, freed before returning

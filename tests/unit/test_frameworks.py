@@ -31,7 +31,7 @@ def test_missing_framework_is_none_or_an_error_when_required(monkeypatch, name, 
 
 
 def test_jax_comes_with_float64(jax):
-    import jax.numpy as jnp
+    jnp = jax.numpy
 
     assert jax_x64_enabled()
     assert jnp.asarray(np.ones(2)).dtype == jnp.float64

@@ -98,7 +98,7 @@ def test_sgd_train_matches_our_optimizer_and_changes_nothing(data):
 
 @pytest.mark.jax
 def test_jax_grad_of_mlp_loss_matches_our_backprop(jax, data):
-    import jax.numpy as jnp
+    jnp = jax.numpy
 
     X, y = data
     for name, act in [("relu", ReLU), ("tanh", Tanh)]:

@@ -9,7 +9,7 @@ import pytest
 
 from backprop_lib.scalar import MLP, Layer, Module, Neuron, Value, topological_order
 
-from .finite_differences import centered_difference
+from .finite_differences import partial_difference
 
 
 def rel_error(a: float, b: float) -> float:
@@ -27,7 +27,7 @@ def numerical_grad(loss_fn, params: list[Value], i: int) -> float:
         finally:
             params[i].data = values[i]
 
-    return centered_difference(loss_at, values, i)
+    return partial_difference(loss_at, values, i)
 
 
 def mse_loss(model, X, y) -> Value:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from backprop_lib.scalar import Value, affine, topological_order
 
-from .finite_differences import centered_difference
+from .finite_differences import partial_difference
 
 # name -> number of operands
 ARITY = {
@@ -125,7 +125,7 @@ def richardson_derivative(f, xs: list[float], i: int) -> float:
     """Centered difference with one Richardson step: error O(h^4) instead of O(h^2)."""
 
     h = 1e-3 * max(1.0, abs(xs[i]))
-    return (4 * centered_difference(f, xs, i, h / 2) - centered_difference(f, xs, i, h)) / 3
+    return (4 * partial_difference(f, xs, i, h / 2) - partial_difference(f, xs, i, h)) / 3
 
 
 def close(a: float, b: float, rel: float, floor: float) -> bool:
