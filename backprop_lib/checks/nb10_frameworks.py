@@ -13,7 +13,7 @@ plugs the answer into the real framework when it is installed.
 * Exercise 10.3 ``log_softmax_backward(Z, dout)``: for :math:`S = Z - \operatorname{logsumexp}(Z)`
   (row by row), :math:`\partial S_i/\partial Z_j = \delta_{ij} - p_j`, so
   :math:`\bar Z = \bar S - p \sum_i \bar S_i` with :math:`p = \operatorname{softmax}(Z)`.
-* Exercise 10.4 ``fit(model, loss_fn, optimizer, X, y, steps)``: PyTorch's training loop,
+* Exercise 10.4 ``torch_train(model, loss_fn, optimizer, X, y, steps)``: PyTorch's training loop,
   graded on stand-ins with PyTorch's interface that record the order of the calls.
 * Exercise 10.5 ``mlp_loss(params, X, y, xp=np)``: notebook 07's MLP and its loss as a pure
   function of a dict of parameters, every operation taken from ``xp`` (numpy or jax.numpy).
@@ -34,7 +34,7 @@ from ..losses import SoftmaxCrossEntropy, log_softmax_backward
 from .framework import exercise
 
 __all__ = ["check_silu_backward", "check_torch_linear_backward", "check_log_softmax_backward",
-           "check_fit", "check_mlp_loss", "check_sgd_train"]
+           "check_torch_train", "check_mlp_loss", "check_sgd_train"]
 
 
 # ------------------------------------------------------------------ Exercise 10.1
@@ -310,9 +310,9 @@ def _order_problem(events: list[str], steps: int) -> str | None:
     return None
 
 
-@exercise("Exercise 10.4", "fit")
-def check_fit(c):
-    """``fit(model, loss_fn, optimizer, X, y, steps)`` must run ``steps`` steps of PyTorch's
+@exercise("Exercise 10.4", "torch_train")
+def check_torch_train(c):
+    """``torch_train(model, loss_fn, optimizer, X, y, steps)`` must run ``steps`` steps of PyTorch's
     loop and return the ``steps`` losses as floats (each computed before its update).
 
     Graded without PyTorch: ``model``, ``loss_fn`` and ``optimizer`` are stand-ins with
@@ -348,13 +348,13 @@ def check_fit(c):
             for (name, _), m, r in zip(net.named_parameters(), moved, ref_moved):
                 c.compare(f"the change of parameter {name} over the {steps} steps", m, r)
             if got is None:
-                c.fail("`fit` returned None: return the list of the losses, one float per step.")
+                c.fail("`torch_train` returned None: return the list of the losses, one float per step.")
             if not isinstance(got, (list, tuple)):
-                c.fail(f"`fit` should return a list of {steps} floats, got {type(got).__name__}.")
+                c.fail(f"`torch_train` should return a list of {steps} floats, got {type(got).__name__}.")
             if any(isinstance(v, (_LossValue, _Logits)) for v in got):
                 c.fail("the list holds loss tensors, not numbers: append loss.item(). In PyTorch a "
                        "kept tensor also keeps its whole graph alive, step after step.")
-            c.check(len(got) == steps, f"`fit` should return {steps} losses (one per step), got {len(got)}.")
+            c.check(len(got) == steps, f"`torch_train` should return {steps} losses (one per step), got {len(got)}.")
             after = loss_fn.forward(ref_net.forward(X), y)
             c.compare("the returned losses", list(got), ref_losses, mistakes={
                 "these are the losses after each update: record loss.item() of the loss you call "

@@ -11,12 +11,12 @@ from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checks.nb10_frameworks import (
-    check_fit,
     check_log_softmax_backward,
     check_mlp_loss,
     check_sgd_train,
     check_silu_backward,
     check_torch_linear_backward,
+    check_torch_train,
 )
 from backprop_lib.functional import mlp_loss_and_grad
 
@@ -195,7 +195,7 @@ def test_log_softmax_backward_wrong(fn, fragments, hidden):
 
 # ---------------------------------------------------------------- Exercise 10.4
 
-def fit(model, loss_fn, optimizer, X, y, steps):
+def torch_train(model, loss_fn, optimizer, X, y, steps):
     losses = []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -206,7 +206,7 @@ def fit(model, loss_fn, optimizer, X, y, steps):
     return losses
 
 
-def fit_zero_last(model, loss_fn, optimizer, X, y, steps):
+def torch_train_zero_last(model, loss_fn, optimizer, X, y, steps):
     losses = []
     for _ in range(steps):
         loss = loss_fn(model.forward(X), y)
@@ -218,13 +218,13 @@ def fit_zero_last(model, loss_fn, optimizer, X, y, steps):
 
 
 @pytest.mark.parametrize("hidden", [False, True])
-@pytest.mark.parametrize("fn", [fit, fit_zero_last])
-def test_fit_correct(fn, hidden, capsys):
-    check_fit(fn, hidden=hidden)
-    assert "✔ Exercise 10.4 fit" in capsys.readouterr().out
+@pytest.mark.parametrize("fn", [torch_train, torch_train_zero_last])
+def test_torch_train_correct(fn, hidden, capsys):
+    check_torch_train(fn, hidden=hidden)
+    assert "✔ Exercise 10.4 torch_train" in capsys.readouterr().out
 
 
-def _fit_wrong(kind):
+def _torch_train_wrong(kind):
     def fn(model, loss_fn, optimizer, X, y, steps):
         losses = []
         loss = loss_fn(model(X), y) if kind == "forward_once" else None
@@ -266,17 +266,17 @@ def _fit_wrong(kind):
     ("last_only", ["should return 3 losses (one per step), got 1"]),
     ("none", ["returned None", "list of the losses"]),
 ])
-def test_fit_wrong(kind, fragments):
-    fails_with(check_fit, _fit_wrong(kind), "Exercise 10.4", *fragments)
+def test_torch_train_wrong(kind, fragments):
+    fails_with(check_torch_train, _torch_train_wrong(kind), "Exercise 10.4", *fragments)
 
 
-def test_fit_stub_and_wrong_loss_input():
-    fails_with(check_fit, _stub, "not written yet")
-    fails_with(check_fit, lambda m, lf, o, X, y, s: [lf(X, y) for _ in range(s)], "expects model(X)")
+def test_torch_train_stub_and_wrong_loss_input():
+    fails_with(check_torch_train, _stub, "not written yet")
+    fails_with(check_torch_train, lambda m, lf, o, X, y, s: [lf(X, y) for _ in range(s)], "expects model(X)")
 
 
 @pytest.mark.torch
-def test_fit_trains_a_real_torch_model_like_the_stand_ins(torch):
+def test_torch_train_trains_a_real_torch_model_like_the_stand_ins(torch):
     """The right answer runs on PyTorch's real objects, and gives the losses of our engine."""
     from backprop_lib.layers import Linear, ReLU, Sequential
     from backprop_lib.losses import SoftmaxCrossEntropy
@@ -290,7 +290,7 @@ def test_fit_trains_a_real_torch_model_like_the_stand_ins(torch):
         for ours, theirs in zip(net.layers[0::2], model[0::2]):
             theirs.weight.copy_(torch.tensor(ours.W.data.T))
             theirs.bias.copy_(torch.tensor(ours.b.data))
-    got = fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
+    got = torch_train(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5),
               torch.tensor(X), torch.tensor(y), 5)
     opt, loss_fn, expected = SGD(net.parameters(), lr=0.5), SoftmaxCrossEntropy(), []
     for _ in range(5):
