@@ -12,8 +12,10 @@ PIP      := $(PY) -m pip --disable-pip-version-check
 LOCK     := constraints.txt
 NOTEBOOK ?= notebooks/00_start_here.ipynb
 PORT     ?= 8888
-# Torch (~900 MB) is installed for the cross-checks on CI, or when asked: make test TORCH=1
-TORCH    ?= $(if $(filter true 1,$(CI)),1,)
+# The optional frameworks, PyTorch (~860 MB) and JAX (~540 MB), are installed for the
+# cross-checks on CI, or when asked: make test TORCH=1 (FRAMEWORKS=1 says the same).
+TORCH      ?= $(if $(filter true 1,$(CI)),1,)
+FRAMEWORKS ?= $(TORCH)
 # Small matrices dominate the series: one BLAS thread avoids spin-waiting threads that
 # make widgets sluggish on shared machines, and keeps stored outputs identical between
 # `make notebooks` and `make test`. The benchmarks use it too, and give PyTorch the same.
@@ -28,7 +30,8 @@ HUB_NODE := tests/hub/node_modules/.stamp-npm
 help:
 	@echo "make lab          set up .venv, then open JupyterLab on the series"
 	@echo "make test         set up .venv, then lint (ruff) and run every test (unit, nbval, browser, nbgrader)"
-	@echo "make notebooks    re-execute and normalize every notebook in order"
+	@echo "                  TORCH=1 adds PyTorch and JAX and their cross-checks (CI always does)"
+	@echo "make notebooks    re-execute and normalize every notebook in order (and rewrite their stored framework results)"
 	@echo "make bench        run the benchmarks and print their tables"
 	@echo "make assignments  build student versions with nbgrader (course/)"
 	@echo "make hub-links HUB=https://hub.example.edu   nbgitpuller links for each notebook on a JupyterHub"
@@ -46,8 +49,12 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-lab $(LOCK) pyproject.toml
 	$(PIP) install -q -c $(LOCK) -e ".[lab,test,bench]"
 	touch $@
 
-$(VENV)/.stamp-torch: $(VENV)/.stamp-test $(LOCK)
-	$(PIP) install -q -c $(LOCK) -e ".[torch]"
+$(VENV)/.stamp-frameworks: $(VENV)/.stamp-test $(LOCK) pyproject.toml
+	$(PIP) install -q -c $(LOCK) -e ".[frameworks]"
+	touch $@
+
+# the stamp's former name (PyTorch alone), kept so that `make .venv/.stamp-torch` still works
+$(VENV)/.stamp-torch: $(VENV)/.stamp-frameworks
 	touch $@
 
 $(HUB_NODE): tests/hub/package.json tests/hub/package-lock.json
@@ -59,14 +66,14 @@ venv: $(VENV)/.stamp-lab
 lab: $(VENV)/.stamp-lab
 	$(SERIES_ENV) $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOK) --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch) $(HUB_NODE)
+test: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks) $(HUB_NODE)
 	$(VENV)/bin/ruff check .
 	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
-notebooks: $(VENV)/.stamp-test
+notebooks: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks)
 	$(SERIES_ENV) $(PY) tools/run_notebooks.py notebooks
 
-bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
+bench: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks)
 	$(SERIES_ENV) $(PY) -m benchmarks.run $(BENCH_ARGS)
 
 assignments: $(VENV)/.stamp-test

@@ -37,7 +37,8 @@ import numpy as np
 
 from ._validate import as_float_array, check_labels, shape_str
 
-__all__ = ["softmax", "logsumexp", "SoftmaxCrossEntropy", "MSELoss", "HingeLoss", "Loss"]
+__all__ = ["softmax", "log_softmax", "log_softmax_backward", "logsumexp", "SoftmaxCrossEntropy", "MSELoss",
+           "HingeLoss", "Loss"]
 
 
 def logsumexp(z: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -49,6 +50,27 @@ def logsumexp(z: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     out = np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
+    r""":math:`\log \operatorname{softmax}(z) = z - \operatorname{logsumexp}(z)`, stable."""
+    z = as_float_array(z, "z", "log_softmax")
+    return z - logsumexp(z, axis=axis, keepdims=True)
+
+
+def log_softmax_backward(z: Any, dout: Any, axis: int = -1) -> np.ndarray:
+    r"""The backward pass of :func:`log_softmax`: given :math:`\bar S = \partial L/\partial S`
+    for :math:`S = \operatorname{log\_softmax}(z)`, return
+    :math:`\bar z = \bar S - p \sum_i \bar S_i` along ``axis``, with :math:`p = \operatorname{softmax}(z)`
+    (from :math:`\partial S_i/\partial z_j = \delta_{ij} - p_j`). With the upstream gradient of
+    the mean negative log-likelihood, :math:`\bar S = -\operatorname{onehot}(y)/N`, this is the fused
+    :math:`(p - \operatorname{onehot}(y))/N` of :class:`SoftmaxCrossEntropy`."""
+    z = as_float_array(z, "z", "log_softmax_backward")
+    dout = as_float_array(dout, "dout", "log_softmax_backward")
+    if dout.shape != z.shape:
+        raise ValueError(f"log_softmax_backward: dout must have the shape of z {shape_str(z.shape)}, "
+                         f"got {shape_str(dout.shape)}")
+    return dout - softmax(z, axis=axis) * dout.sum(axis=axis, keepdims=True)
 
 
 def softmax(z: Any, axis: int = -1) -> np.ndarray:

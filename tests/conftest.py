@@ -1,12 +1,25 @@
-"""Shared test fixtures: the optional dependencies, each behind a fixture.
+"""Shared test fixtures: the optional dependencies, each behind a fixture; and the check
+that the test run leaves the git work tree as it found it (clean_tree.py).
 
 The policy is in optional_deps.py: a missing optional dependency skips the tests that need
 it, with the reason; with its BACKPROP_REQUIRE_* variable set (as on CI) they fail instead.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from clean_tree import CleanTreeGuard
 from optional_deps import optional_import
+
+from backprop_lib.frameworks import import_jax
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("clean-tree-guard"):
+        config.pluginmanager.register(CleanTreeGuard(ROOT), "clean-tree-guard")
 
 
 @pytest.fixture(scope="session")
@@ -28,5 +41,6 @@ def micrograd():
 
 @pytest.fixture(scope="session")
 def jax():
-    """The jax module."""
-    return optional_import("jax")
+    """The jax module, with float64 switched on (jax_enable_x64; JAX computes in float32 otherwise)."""
+    optional_import("jax")
+    return import_jax()

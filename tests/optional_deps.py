@@ -28,10 +28,10 @@ class Optional:
 
 #: Top-level import name -> its policy. Add a new optional dependency here, with a fixture.
 OPTIONAL: dict[str, Optional] = {
-    "torch": Optional("BACKPROP_REQUIRE_TORCH", "`make test TORCH=1`, or pip install '.[torch]'"),
+    "torch": Optional("BACKPROP_REQUIRE_TORCH", "`make test TORCH=1`, or pip install -c constraints.txt '.[frameworks]'"),
     "micrograd": Optional("BACKPROP_REQUIRE_MICROGRAD", "`make test` (the bench extra), or pip install '.[bench]'"),
     "playwright": Optional("BACKPROP_REQUIRE_BROWSER", "`make test` (the test extra), or pip install '.[test]'"),
-    "jax": Optional("BACKPROP_REQUIRE_JAX", "pip install jax"),
+    "jax": Optional("BACKPROP_REQUIRE_JAX", "`make test TORCH=1`, or pip install -c constraints.txt '.[frameworks]'"),
 }
 
 

@@ -18,6 +18,11 @@ normalized so that a run on another machine rewrites nothing but real changes:
   view; other representations in the same output are kept;
 * cell ids and cell order are kept as they are: cells are never regenerated.
 
+This is also the one step that rewrites the results a notebook stores for readers
+without an optional framework (``notebooks/data/*_results.json``, see
+:class:`backprop_lib.frameworks.StoredResults`): it sets ``BACKPROP_WRITE_RESULTS=1`` for
+the kernels it starts. Any other run of a notebook (nbval, a student) only reads them.
+
 A cell that raises fails the run (exit status 1, naming the notebook and the cell) unless
 it is tagged ``raises-exception``; a cell with that tag that does *not* raise fails too.
 """
@@ -32,6 +37,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from backprop_lib.frameworks import WRITE_RESULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
@@ -142,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     # Quiet the debugger's frozen-modules warning and keep hashing deterministic.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    os.environ[WRITE_RESULTS] = "1"      # the kernels may rewrite notebooks/data/*_results.json
     failed = []
     for path in collect(args.paths):
         print(f"running {path.name} ...", flush=True)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BINDER_ENV = ROOT / "binder" / "environment.yml"
 POSTBUILD = ROOT / "binder" / "postBuild"
 ROOT_ENV = ROOT / "environment.yml"
-NOT_FOR_STUDENTS = {"nbgrader", "torch", "pytorch"}
+NOT_FOR_STUDENTS = {"nbgrader", "torch", "pytorch", "jax", "jaxlib"}
 # conda-forge packages pinned under another name than the PyPI package in the lock file
 CONDA_TO_PYPI = {"jupyterhub-singleuser": "jupyterhub"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from backprop_lib.gradcheck import numerical_gradient, rel_error
-from backprop_lib.losses import HingeLoss, MSELoss, SoftmaxCrossEntropy, logsumexp, softmax
+from backprop_lib.losses import (
+    HingeLoss,
+    MSELoss,
+    SoftmaxCrossEntropy,
+    log_softmax,
+    log_softmax_backward,
+    logsumexp,
+    softmax,
+)
 
 RNG = np.random.default_rng(99)
 
@@ -175,3 +183,38 @@ def test_hinge_against_torch(torch):
     theirs.backward()
     assert abs(ours - theirs.item()) < 1e-14
     np.testing.assert_allclose(loss.backward()[:, 0], s.grad.numpy(), rtol=1e-14, atol=1e-16)
+
+
+# ---------------------------------------------------------------- log_softmax and its backward
+
+def test_log_softmax_is_stable_and_matches_the_definition():
+    z = RNG.normal(size=(3, 4))
+    np.testing.assert_allclose(log_softmax(z), np.log(softmax(z)), rtol=1e-13)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        np.testing.assert_array_equal(log_softmax(np.array([[1000.0, 0.0, -1000.0]])), [[0.0, -1000.0, -2000.0]])
+
+def test_log_softmax_backward_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    Z, dout = rng.normal(scale=2.0, size=(4, 5)), rng.normal(size=(4, 5))
+    numeric = numerical_gradient(lambda z: float(np.sum(log_softmax(z) * dout)), Z.copy())
+    np.testing.assert_allclose(log_softmax_backward(Z, dout), numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_log_softmax_backward_of_the_nll_gradient_is_the_fused_gradient():
+    rng = np.random.default_rng(4)
+    Z, y = rng.normal(scale=300.0, size=(6, 3)), rng.integers(0, 3, size=6)   # large logits: still finite
+    dS = np.zeros_like(Z)
+    dS[np.arange(6), y] = -1 / 6
+    loss = SoftmaxCrossEntropy()
+    loss.forward(Z, y)
+    np.testing.assert_allclose(log_softmax_backward(Z, dS), loss.backward(), rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match=r"dout must have the shape of z \(6, 3\), got \(3, 6\)"):
+        log_softmax_backward(Z, dS.T)
+
+
+def test_log_softmax_backward_matches_torch(torch):
+    rng = np.random.default_rng(5)
+    Z, dout = rng.normal(scale=3.0, size=(3, 4)), rng.normal(size=(3, 4))
+    z = torch.tensor(Z, requires_grad=True)
+    torch.log_softmax(z, dim=1).backward(torch.tensor(dout))
+    np.testing.assert_allclose(log_softmax_backward(Z, dout), z.grad.numpy(), rtol=1e-12, atol=1e-15)
