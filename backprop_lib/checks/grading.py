@@ -21,9 +21,9 @@ Two layers
    * *Fresh reference.* The copy executes the checker's module and everything it imports
      from ``backprop_lib`` (``framework``, ``diagnosis``, ``running``, ``failure``, the
      reference code such as ``layers`` or ``scalar.engine``, and this module) from the files
-     on disk, privately, without touching ``sys.modules``. Code comes from Python's own
-     bytecode cache (``__pycache__/*.pyc``, valid for the file's mtime and size, or hash),
-     else from compiling the source: no cache lives in the kernel.
+     on disk, privately, without touching ``sys.modules``. Each file is read every time;
+     its compiled code is kept by the SHA-256 of its content (``_CODE_CACHE``), so a file
+     is compiled once per kernel and a changed file is compiled again.
    * *Comparison.* Each live module in ``sys.modules`` must equal its fresh twin: the same
      module object that the package's functions see as their globals, the same names, the
      same code objects, defaults and closures for functions and methods, the same class
@@ -49,8 +49,8 @@ Two layers
    replaces ``grade`` itself (``grading.grade = ...``, a fake ``sys.modules`` entry) never
    runs the code above. So the autograde tool gives the kernel a random key
    (``BACKPROP_GRADING_KEY``); every passing ``grade`` call publishes a *seal* (an HMAC of
-   the checker's name, ``hidden``, the number of checks and the flags) as invisible
-   output of type :data:`SEAL_MIME`. After nbgrader has run, the tool requires, for every
+   the checker's name, ``hidden``, the number of checks and the package code the answer
+   uses) as an output of its own type, :data:`SEAL_MIME` (the HTML feedback omits it). After nbgrader has run, the tool requires, for every
    test cell that scored, one valid seal per ``grade(...)`` call of the instructor's test
    cell, for the checker that cell names. A cell without them scores 0. The tool writes
    every finding to ``course/flags.csv`` and prints a summary.
@@ -58,8 +58,9 @@ Two layers
 What this does not stop (said plainly in docs/instructors.md): in-process grading is no
 security boundary. A student who reads this code can patch numpy, builtins, the standard
 library or the import system, edit the package's files on disk, reach the private copy
-through frames or the garbage collector while it runs, or read the key from the
-environment and forge seals.
+through frames or the garbage collector while it runs, put altered code into
+``_CODE_CACHE``, patch the checking code while the checker runs and restore it before the
+checker ends, or read the key from the environment and forge seals.
 
 Writing code that is verified (every ``backprop_lib`` module a checker imports):
 module-level state must not change while notebooks run, except in objects compared by
@@ -87,7 +88,7 @@ PACKAGE = "backprop_lib"
 TAMPER_MARK = "the checking code was modified in this notebook"
 #: the environment variable that carries the autograde run's key into the kernel
 KEY_VARIABLE = "BACKPROP_GRADING_KEY"
-#: the MIME type of a seal (a display output no front end renders)
+#: the MIME type of a seal (a display output that nbconvert's HTML omits)
 SEAL_MIME = "application/vnd.backprop-grading.seal+json"
 #: how many modifications a message names
 _SHOWN = 3

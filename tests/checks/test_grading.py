@@ -187,6 +187,13 @@ def set_item_in_place(seq, index, value):
 _UNDO: list = []
 
 
+def _over_other_globals(fn):
+    """The same code, defaults and closure, reading its names from a copy of its module."""
+    copy = types.FunctionType(fn.__code__, dict(fn.__globals__), fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    return copy
+
+
 def _fake_diagnosis():
     fake = types.ModuleType(diagnosis.__name__)
     fake.diagnose = lambda *a, **k: None
@@ -210,6 +217,9 @@ CHEATS = {
     "diagnose's defaults": (lambda mp: patch(mp, diagnosis.diagnose, "__kwdefaults__",
                                              {**diagnosis.diagnose.__kwdefaults__, "rtol": 1e9}),
                             "diagnose (its keyword defaults)['rtol'] was replaced"),
+    "diagnose rebuilt over other globals": (
+        lambda mp: patch(mp, framework, "diagnose", _over_other_globals(diagnosis.diagnose)),
+        "backprop_lib.checks.framework.diagnose runs with other globals"),
     "CheckContext.compare": (lambda mp: patch(mp, framework.CheckContext, "compare",
                                               lambda self, *a, **k: setattr(self, "passed", self.passed + 1)),
                              "backprop_lib.checks.framework.CheckContext.compare was replaced"),
@@ -259,6 +269,20 @@ def test_each_cheat_fails_the_test_cell_and_names_what_was_modified(cheat, monke
     finally:
         while _UNDO:
             _UNDO.pop()()
+
+
+def test_closures_are_compared():
+    """No function of the checking chain has a closure today; the comparison covers them."""
+    def make(value):
+        def f():
+            return value
+        return f
+
+    comparison = grading._Comparison(types.SimpleNamespace(modules={}))
+    comparison.function("f", make(1.0), make(1.0))
+    assert comparison.problems == []
+    comparison.function("f", make(1.0), make(2.0))
+    assert comparison.problems == ["f (closure 0) was replaced"]
 
 
 def test_the_reference_code_a_checker_imports_is_verified_too(monkeypatch):
