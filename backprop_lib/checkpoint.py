@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._validate import check_positive_int
-from .layers import Module, Sequential
+from .layers import ArrayModule, Sequential
 
 __all__ = ["CheckpointedSequential", "activation_bytes", "measure_peak_bytes"]
 
@@ -47,7 +47,7 @@ class CheckpointedSequential(Sequential):
     ``recomputed_layers`` is the number of layer forward passes that were redone.
     """
 
-    def __init__(self, *layers: Module, segments: int = 2) -> None:
+    def __init__(self, *layers: ArrayModule, segments: int = 2) -> None:
         super().__init__(*layers)
         k = check_positive_int(segments, "segments", "CheckpointedSequential")
         if k > len(self.layers):
@@ -133,7 +133,7 @@ def activation_bytes(net: Any) -> int:
     Also accepts a loss (anything with a ``cache``).
     """
     if not hasattr(net, "cache"):
-        raise TypeError(f"activation_bytes expects a Module or a loss, got {type(net).__name__}")
+        raise TypeError(f"activation_bytes expects an ArrayModule or a loss, got {type(net).__name__}")
     buffers = {}
     stack = [net]
     while stack:
@@ -142,7 +142,7 @@ def activation_bytes(net: Any) -> int:
             while isinstance(arr.base, np.ndarray):
                 arr = arr.base
             buffers[id(arr)] = arr.nbytes
-        if isinstance(module, Module):
+        if isinstance(module, ArrayModule):
             stack.extend(module.children())
     return int(sum(buffers.values()))
 

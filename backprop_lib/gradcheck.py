@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_float, shape_str
-from .layers import Module, Parameter
+from .layers import ArrayModule, Parameter
 from .losses import Loss
 
 __all__ = ["numerical_gradient", "CallCounter", "rel_error", "verdict", "check_layer",
@@ -169,14 +169,36 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def _check_float64(module: Module, who: str) -> None:
-    for name, p in module.named_parameters():
+def _float64_copy(module: ArrayModule, x: Any, name: str, who: str) -> np.ndarray:
+    """Check that ``module`` is an ArrayModule with float64 parameters and that ``x`` is a
+    float64 array; return a copy of ``x`` (the finite differences perturb it in place)."""
+    if not isinstance(module, ArrayModule):
+        raise TypeError(f"{who} expects an ArrayModule, got {type(module).__name__}")
+    x = as_float_array(x, name, who)
+    if x.dtype != np.float64:
+        raise TypeError(f"{who} needs {name} in float64, got {x.dtype}")
+    for pname, p in module.named_parameters():
         if p.dtype != np.float64:
-            raise TypeError(f"{who} needs float64 parameters; {name} is {p.dtype} "
+            raise TypeError(f"{who} needs float64 parameters; {pname} is {p.dtype} "
                             f"(build the layer with dtype=np.float64 or call .astype(np.float64))")
+    return x.copy()
 
 
-def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: float = 1e-7) -> GradCheckReport:
+def _report(f: Callable[[np.ndarray], float], analytic: dict[str, np.ndarray],
+            arrays: list[tuple[str, np.ndarray]], h: float, tol: float) -> GradCheckReport:
+    """Finite differences of ``f`` in each of ``arrays`` (the input first), compared with
+    ``analytic``. One more call of ``f`` at the end leaves the caches consistent with the
+    unperturbed input."""
+    numerical, n_forward = {}, 0
+    for name, arr in arrays:
+        numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
+        n_forward += n
+    f(arrays[0][1])
+    errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
+    return GradCheckReport(errors, n_forward, tol, analytic, numerical)
+
+
+def check_layer(layer: ArrayModule, x: Any, seed: int = 0, h: float = 1e-5, tol: float = 1e-7) -> GradCheckReport:
     r"""Check a layer's input and parameter gradients against finite differences.
 
     Draws a random upstream gradient :math:`G` (shape of the output, from ``seed``)
@@ -185,14 +207,7 @@ def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: floa
     ``p.grad``. Entries: ``"x"`` and each parameter by name. The layer's gradients
     are overwritten.
     """
-    who = "check_layer"
-    if not isinstance(layer, Module):
-        raise TypeError(f"{who} expects a Module, got {type(layer).__name__}")
-    x = as_float_array(x, "x", who)
-    if x.dtype != np.float64:
-        raise TypeError(f"{who} needs x in float64, got {x.dtype}")
-    x = x.copy()
-    _check_float64(layer, who)
+    x = _float64_copy(layer, x, "x", "check_layer")
     out = layer.forward(x)
     G = np.random.default_rng(seed).standard_normal(out.shape)
 
@@ -205,16 +220,10 @@ def check_layer(layer: Module, x: Any, seed: int = 0, h: float = 1e-5, tol: floa
     def f(_: np.ndarray) -> float:
         return float(np.sum(layer.forward_unchecked(x) * G))
 
-    numerical, n_forward = {}, 0
-    for name, arr in [("x", x)] + [(name, p.data) for name, p in named]:
-        numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
-        n_forward += n
-    layer.forward_unchecked(x)          # leave the cache consistent with the unperturbed input
-    errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
-    return GradCheckReport(errors, n_forward, tol, analytic, numerical)
+    return _report(f, analytic, [("x", x)] + [(name, p.data) for name, p in named], h, tol)
 
 
-def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
+def check_model(net: ArrayModule, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
                 tol: float = 1e-7) -> GradCheckReport:
     """Check every parameter gradient (and ``"X"``) of ``loss_fn(net(X), y)`` by finite differences.
 
@@ -222,15 +231,9 @@ def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
     gradients are overwritten with this batch's gradients.
     """
     who = "check_model"
-    if not isinstance(net, Module):
-        raise TypeError(f"{who} expects a Module, got {type(net).__name__}")
     if not isinstance(loss_fn, Loss):
         raise TypeError(f"{who} expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
-    X = as_float_array(X, "X", who)
-    if X.dtype != np.float64:
-        raise TypeError(f"{who} needs X in float64, got {X.dtype}")
-    X = X.copy()
-    _check_float64(net, who)
+    X = _float64_copy(net, X, "X", who)
     net.zero_grad()
     loss_fn.forward(net.forward(X), y)
     analytic = {"X": net.backward(loss_fn.backward())}
@@ -240,13 +243,7 @@ def check_model(net: Module, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5,
     def f(_: np.ndarray) -> float:
         return loss_fn.forward(net.forward_unchecked(X), y)
 
-    numerical, n_forward = {}, 0
-    for name, arr in [("X", X)] + [(name, p.data) for name, p in named]:
-        numerical[name], n = numerical_gradient(f, arr, h=h, return_count=True)
-        n_forward += n
-    loss_fn.forward(net.forward_unchecked(X), y)
-    errors = {k: rel_error(analytic[k], numerical[k]) for k in analytic}
-    return GradCheckReport(errors, n_forward, tol, analytic, numerical)
+    return _report(f, analytic, [("X", X)] + [(name, p.data) for name, p in named], h, tol)
 
 
 def _to_numpy(v: Any) -> np.ndarray:

@@ -22,7 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Edge", "GraphLayout", "topological_nodes", "layered_layout", "count_crossings"]
+from .scalar.engine import postorder
+
+__all__ = ["Edge", "GraphLayout", "layered_layout"]
 
 
 @dataclass(frozen=True)
@@ -80,28 +82,6 @@ def _children(node: Any) -> Sequence[Any]:
     return tuple(prev)
 
 
-def topological_nodes(root: Any) -> list[Any]:
-    """Every node ``root`` depends on, itself included, children before parents.
-
-    Iterative depth-first search (no recursion limit), visiting children in the order
-    of ``_prev``: the same order ``backprop_lib.scalar.topological_order`` gives.
-    """
-    order: list[Any] = []
-    visited = {id(root)}
-    stack = [(root, iter(_children(root)))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if id(child) not in visited:
-                visited.add(id(child))
-                stack.append((child, iter(_children(child))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
 def _assign_layers(nodes: list[Any], index: dict[int, int]) -> list[int]:
     layer = [0] * len(nodes)
     for i, node in enumerate(nodes):  # children come first, so their layers are final
@@ -131,38 +111,6 @@ def _neighbours(nodes: list[Any], index: dict[int, int]) -> tuple[list[list[int]
     return inputs, users
 
 
-def count_crossings(layout: GraphLayout) -> int:
-    """Number of pairs of edges that cross (edges drawn as straight segments).
-
-    Used to check that the ordering step does its job. Quadratic in the number of
-    edges, which is fine for the few dozen nodes a student draws.
-    """
-    segments = []
-    for e in layout.edges:
-        x1, y1 = layout.x[e.child], layout.y[e.child]
-        x2, y2 = layout.x[e.parent], layout.y[e.parent]
-        segments.append((e.child, e.parent, x1, y1, x2, y2))
-    crossings = 0
-    for a in range(len(segments)):
-        ca, pa, ax1, ay1, ax2, ay2 = segments[a]
-        for b in range(a + 1, len(segments)):
-            cb, pb, bx1, by1, bx2, by2 = segments[b]
-            if len({ca, pa, cb, pb}) < 4:  # edges sharing an endpoint do not cross
-                continue
-            lo, hi = max(ax1, bx1), min(ax2, bx2)
-            if lo >= hi:
-                continue
-            # compare the heights of the two segments at both ends of the shared x-interval
-            def height(x1: float, y1: float, x2: float, y2: float, x: float) -> float:
-                return y1 + (y2 - y1) * (x - x1) / (x2 - x1)
-
-            d_lo = height(ax1, ay1, ax2, ay2, lo) - height(bx1, by1, bx2, by2, lo)
-            d_hi = height(ax1, ay1, ax2, ay2, hi) - height(bx1, by1, bx2, by2, hi)
-            if d_lo * d_hi < 0:
-                crossings += 1
-    return crossings
-
-
 def layered_layout(root: Any, *, sweeps: int = 8) -> GraphLayout:
     """Compute a left-to-right layered layout of the graph ending at ``root``.
 
@@ -170,7 +118,7 @@ def layered_layout(root: Any, *, sweeps: int = 8) -> GraphLayout:
         root: the output node (a ``Value``).
         sweeps: rounds of barycenter reordering (each is one pass right, one pass left).
     """
-    nodes = topological_nodes(root)
+    nodes = postorder(root, _children)                # children before parents
     index = {id(node): i for i, node in enumerate(nodes)}
     layer = _assign_layers(nodes, index)
     inputs, users = _neighbours(nodes, index)

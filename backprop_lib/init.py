@@ -41,8 +41,7 @@ import numpy as np
 
 from ._validate import check_dtype, check_positive_int, make_rng
 
-__all__ = ["xavier_std", "he_std", "init_std", "xavier", "he", "fixed", "init_weights",
-           "manual_seed", "default_rng", "INITIALIZERS"]
+__all__ = ["xavier_std", "he_std", "init_std", "init_weights", "manual_seed", "default_rng"]
 
 InitSpec = str | float
 
@@ -111,26 +110,3 @@ def init_weights(n_in: int, n_out: int, init: InitSpec = "he",
     W = gen.standard_normal((n_in, n_out))
     W *= std
     return W.astype(dt, copy=False)
-
-
-def xavier(n_in: int, n_out: int, rng: np.random.Generator | None = None,
-           dtype: Any = np.float64) -> np.ndarray:
-    r"""Glorot/Xavier normal: :math:`W_{ij} \sim \mathcal{N}(0, 2 / (n_\text{in} + n_\text{out}))`."""
-    return init_weights(n_in, n_out, "xavier", rng, dtype)
-
-
-def he(n_in: int, n_out: int, rng: np.random.Generator | None = None,
-       dtype: Any = np.float64) -> np.ndarray:
-    r"""He/Kaiming normal: :math:`W_{ij} \sim \mathcal{N}(0, 2 / n_\text{in})`."""
-    return init_weights(n_in, n_out, "he", rng, dtype)
-
-
-def fixed(n_in: int, n_out: int, scale: float, rng: np.random.Generator | None = None,
-          dtype: Any = np.float64) -> np.ndarray:
-    r"""Fixed scale: :math:`W_{ij} \sim \mathcal{N}(0, s^2)` whatever the layer size."""
-    if isinstance(scale, str):
-        raise TypeError(f"fixed: scale must be a number, got {scale!r} (use init_weights for named schemes)")
-    return init_weights(n_in, n_out, scale, rng, dtype)
-
-
-INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {"xavier": xavier, "he": he}

@@ -1,6 +1,6 @@
 r"""The vectorized engine: layers that know their own derivative.
 
-Each layer is a :class:`Module` with two passes:
+Each layer is a :class:`ArrayModule` with two passes:
 
 * ``forward(x)`` computes the output and stores in ``self.cache`` exactly what the
   backward pass will need (the input of a Linear layer, the output of a tanh, the
@@ -44,7 +44,7 @@ import numpy as np
 from ._validate import as_float_array, check_dtype, check_positive_int, check_shape, is_clean_float, make_rng, shape_str
 from .init import InitSpec, init_weights
 
-__all__ = ["Parameter", "Module", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
+__all__ = ["Parameter", "ArrayModule", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
            "Residual", "Sequential", "unbroadcast", "sigmoid"]
 
 
@@ -106,8 +106,11 @@ class Parameter:
         return f"Parameter({self.name!r}, shape={shape_str(self.shape)}, dtype={self.dtype.name})"
 
 
-class Module:
-    """Base class: ``forward``, ``backward``, ``parameters``, ``zero_grad``.
+class ArrayModule:
+    """Base class of the vectorized layers: ``forward``, ``backward``, ``parameters``, ``zero_grad``.
+
+    (Named for the numpy arrays it works on; ``backprop_lib.scalar.Module`` is the
+    unrelated base class of the scalar, micrograd-compatible network.)
 
     The unchecked pass is part of the public interface. Subclasses implement
     ``forward_unchecked(x)`` and ``backward_unchecked(dout, input_grad)``: the same two
@@ -164,11 +167,11 @@ class Module:
         return self.cache
 
     # ---- parameters and structure --------------------------------------------------
-    def children(self) -> list[Module]:
+    def children(self) -> list[ArrayModule]:
         """Direct sub-modules (empty for a plain layer)."""
         return [m for _, m in self._named_children()]
 
-    def _named_children(self) -> list[tuple[str, Module]]:
+    def _named_children(self) -> list[tuple[str, ArrayModule]]:
         return []
 
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Parameter]]:
@@ -205,7 +208,7 @@ class Module:
         for child in self.children():
             child.clear_cache()
 
-    def astype(self, dtype: Any) -> Module:
+    def astype(self, dtype: Any) -> ArrayModule:
         """Cast every parameter (and its gradient) to ``dtype`` in place; returns self."""
         dt = check_dtype(dtype, f"{self._who()}.astype")
         for p in self.parameters():
@@ -222,7 +225,7 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-class Linear(Module):
+class Linear(ArrayModule):
     r"""Fully connected layer :math:`Z = XW + b`.
 
     Shapes: ``X (N, n_in)``, ``W (n_in, n_out)``, ``b (n_out,)``, ``Z (N, n_out)``.
@@ -282,7 +285,7 @@ class Linear(Module):
         return f"Linear({self.n_in}, {self.n_out}{extra})"
 
 
-class ReLU(Module):
+class ReLU(ArrayModule):
     r""":math:`H = \max(Z, 0)`; :math:`\bar Z = \bar H \odot [Z > 0]` (derivative 0 at Z = 0,
     as in PyTorch). Cache: the boolean mask ``Z > 0`` (1 byte per entry). Any shape."""
 
@@ -296,7 +299,7 @@ class ReLU(Module):
         return dout * mask if input_grad else None
 
 
-class Tanh(Module):
+class Tanh(ArrayModule):
     r""":math:`H = \tanh Z`; :math:`\bar Z = \bar H \odot (1 - H^2)`. Cache: the output H.
 
     ``np.tanh`` saturates to :math:`\pm 1` without overflow for any finite input."""
@@ -317,7 +320,7 @@ class Tanh(Module):
         return local
 
 
-class Sigmoid(Module):
+class Sigmoid(ArrayModule):
     r""":math:`H = \sigma(Z) = 1/(1 + e^{-Z})`; :math:`\bar Z = \bar H \odot H(1 - H)`.
 
     Computed stably: with :math:`e = e^{-|Z|} \in (0, 1]`,
@@ -350,7 +353,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, r, e * r)
 
 
-class Identity(Module):
+class Identity(ArrayModule):
     r""":math:`H = Z`; :math:`\bar Z = \bar H`. Nothing to cache."""
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -365,7 +368,7 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n  ")
 
 
-class Residual(Module):
+class Residual(ArrayModule):
     r"""Skip connection :math:`H = X + F(X)` around an inner module :math:`F`.
 
     Backward: the gradient reaches the input along two paths and the two add,
@@ -375,13 +378,13 @@ class Residual(Module):
     shape ``(N, d) -> (N, d)``.
     """
 
-    def __init__(self, inner: Module) -> None:
+    def __init__(self, inner: ArrayModule) -> None:
         super().__init__()
-        if not isinstance(inner, Module):
-            raise TypeError(f"Residual expects a Module, got {type(inner).__name__}")
+        if not isinstance(inner, ArrayModule):
+            raise TypeError(f"Residual expects an ArrayModule, got {type(inner).__name__}")
         self.inner = inner
 
-    def _named_children(self) -> list[tuple[str, Module]]:
+    def _named_children(self) -> list[tuple[str, ArrayModule]]:
         return [("inner", self.inner)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -403,7 +406,7 @@ class Residual(Module):
         return f"Residual({_indent(repr(self.inner))})"
 
 
-class Sequential(Module):
+class Sequential(ArrayModule):
     """Layers applied in order; backward runs their backward passes in reverse.
 
     ``net.layers`` is the list of layers; ``net[i]``, ``len(net)`` and iteration work
@@ -412,20 +415,20 @@ class Sequential(Module):
     parameters are skipped and the first Linear does not compute ``dX``.
     """
 
-    def __init__(self, *layers: Module) -> None:
+    def __init__(self, *layers: ArrayModule) -> None:
         super().__init__()
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         if not layers:
             raise ValueError(f"{type(self).__name__} needs at least one layer (use Identity() for none)")
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
+            if not isinstance(layer, ArrayModule):
                 hint = " (instantiate it: ReLU(), not ReLU)" if isinstance(layer, type) else ""
-                raise TypeError(f"{type(self).__name__}: layer {i} must be a Module, "
+                raise TypeError(f"{type(self).__name__}: layer {i} must be an ArrayModule, "
                                 f"got {layer!r}{hint}")
-        self.layers: list[Module] = list(layers)
+        self.layers: list[ArrayModule] = list(layers)
 
-    def _named_children(self) -> list[tuple[str, Module]]:
+    def _named_children(self) -> list[tuple[str, ArrayModule]]:
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
@@ -449,7 +452,7 @@ class Sequential(Module):
             dout = self.layers[i].backward_unchecked(dout, input_grad or i > stop)
         return dout if input_grad else None
 
-    def __getitem__(self, index: int | slice) -> Module:
+    def __getitem__(self, index: int | slice) -> ArrayModule:
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
         return self.layers[index]
@@ -457,7 +460,7 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def __iter__(self) -> Iterator[Module]:
+    def __iter__(self) -> Iterator[ArrayModule]:
         return iter(self.layers)
 
     def _who(self) -> str:

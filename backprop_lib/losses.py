@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validate import as_float_array, check_labels, shape_str
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "SoftmaxCrossEntropy", "MSELoss", "Loss"]
+__all__ = ["softmax", "logsumexp", "SoftmaxCrossEntropy", "MSELoss", "Loss"]
 
 
 def logsumexp(z: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
@@ -41,12 +41,6 @@ def logsumexp(z: Any, axis: int = -1, keepdims: bool = False) -> np.ndarray:
     out = np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
     out += m
     return out if keepdims else np.squeeze(out, axis=axis)
-
-
-def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
-    r""":math:`\log \operatorname{softmax}(z) = z - \operatorname{logsumexp}(z)`, stable."""
-    z = as_float_array(z, "z", "log_softmax")
-    return z - logsumexp(z, axis=axis, keepdims=True)
 
 
 def softmax(z: Any, axis: int = -1) -> np.ndarray:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array
-from .layers import Module, Parameter
+from .layers import ArrayModule, Parameter
 from .losses import Loss
 
 __all__ = ["LayerRecord", "record_pass"]
@@ -57,7 +57,7 @@ def _norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.vdot(a, a)) for a in arrays)))
 
 
-def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list[LayerRecord]]:
+def record_pass(net: ArrayModule, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list[LayerRecord]]:
     """Forward + backward through ``net.layers``; returns ``(loss, records)``.
 
     Gradients are zeroed first, so after the call ``p.grad`` holds exactly this
@@ -65,7 +65,7 @@ def record_pass(net: Module, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list
     module in ``net.layers``, in order.
     """
     layers = getattr(net, "layers", None)
-    if not isinstance(net, Module) or layers is None:
+    if not isinstance(net, ArrayModule) or layers is None:
         raise TypeError(f"record_pass expects a Sequential-like network with .layers, got {type(net).__name__}")
     if not isinstance(loss_fn, Loss):
         raise TypeError(f"record_pass expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_int, make_rng
-from .layers import Module
+from .layers import ArrayModule
 from .losses import Loss
 
 __all__ = ["Trainer", "predict", "accuracy"]
@@ -36,11 +36,11 @@ class Trainer:
     Attributes: ``history`` (the loss of every completed step), ``step_count``.
     """
 
-    def __init__(self, net: Module, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
+    def __init__(self, net: ArrayModule, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
                  batch_size: int | None = None, seed: int = 0) -> None:
         who = "Trainer"
-        if not isinstance(net, Module):
-            raise TypeError(f"{who}: net must be a Module, got {type(net).__name__}")
+        if not isinstance(net, ArrayModule):
+            raise TypeError(f"{who}: net must be an ArrayModule, got {type(net).__name__}")
         if not isinstance(loss_fn, Loss):
             raise TypeError(f"{who}: loss_fn must be a loss such as SoftmaxCrossEntropy(), "
                             f"got {type(loss_fn).__name__}")
@@ -110,7 +110,7 @@ class Trainer:
                 f"N={self.X.shape[0]}, batch_size={self.batch_size}, steps={self.step_count})")
 
 
-def predict(net: Module, X: Any) -> np.ndarray:
+def predict(net: ArrayModule, X: Any) -> np.ndarray:
     """Class predictions ``(N,)`` int64: the argmax of the network's ``(N, C)`` output.
 
     A single output column (``C = 1``) is read as a logit: class 1 where it is > 0."""
@@ -122,7 +122,7 @@ def predict(net: Module, X: Any) -> np.ndarray:
     return out.argmax(axis=1).astype(np.int64)
 
 
-def accuracy(net: Module, X: Any, y: Any) -> float:
+def accuracy(net: ArrayModule, X: Any, y: Any) -> float:
     """Fraction of rows whose predicted class equals the label ``y`` (N,)."""
     y = np.asarray(y)
     pred = predict(net, X)

@@ -2,7 +2,7 @@
 
     python -m benchmarks.run            # everything (a few minutes)
     python -m benchmarks.run --quick    # tiny sizes, to check the code runs
-    python -m benchmarks.run --only scalar mlp cost widgets
+    python -m benchmarks.run --only scalar mlp tensor cost widgets
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 from .common import machine_summary
 
-SECTIONS = ("scalar", "mlp", "cost", "widgets")
+SECTIONS = ("scalar", "mlp", "tensor", "cost", "widgets")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
                 table, _ = mlp_vs_torch.run(batches=(16,), widths=(32,), repeats=2)
             else:
                 table, _ = mlp_vs_torch.run()
+        elif section == "tensor":
+            from . import tensor_vs_layers
+
+            if args.quick:
+                table, _ = tensor_vs_layers.run(batches=(16,), widths=(32,), repeats=2)
+            else:
+                table, _ = tensor_vs_layers.run()
         elif section == "cost":
             from . import cost_of_gradients
 

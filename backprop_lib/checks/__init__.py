@@ -50,6 +50,8 @@ from . import (  # noqa: E402
     nb08_gradient_flow,
     nb09_cost,
     nb10_frameworks,
+    nb11_forward_mode,
+    nb12_tensor,
 )
 
 #: checker module for each notebook with exercises, in series order
@@ -64,5 +66,7 @@ TOPICS = {
     "08_gradient_flow": nb08_gradient_flow,
     "09_the_cost_of_backprop": nb09_cost,
     "10_from_scratch_to_pytorch": nb10_frameworks,
+    "11_forward_mode_and_reverse_mode": nb11_forward_mode,
+    "12_an_autograd_engine_for_arrays": nb12_tensor,
 }
 # --- end of topic checkers --------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..scalar.engine import Value
+from ..scalar.engine import Value, topological_order
 from .framework import exercise
 
 __all__ = ["check_fork_graph_grads", "check_topological_order"]
@@ -107,21 +107,6 @@ def _long_chain(n: int) -> Callable[[], Value]:
     return build
 
 
-def _reference_order(root: Value) -> list[Value]:
-    order, seen, stack = [], {root}, [(root, iter(root._prev))]
-    while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
 def _name(v: Any) -> str:
     label = getattr(v, "label", "")
     return f"'{label}'" if label else repr(v)
@@ -137,7 +122,7 @@ def check_topological_order(c):
               ("b = a + a; L = b * a", _fork), ("a diamond", _diamond)]
     for description, build in c.cases(public, hidden):
         root = build()
-        expected = _reference_order(root)
+        expected = topological_order(root)
         with c.case(description):
             got = c.call(root, copy_args=False)
             if got is None:

@@ -11,23 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers import sigmoid
+from ..losses import logsumexp, softmax
 from .framework import exercise
 
 __all__ = ["check_sigmoid_backward", "check_logsumexp", "check_softmax_cross_entropy_backward"]
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _softmax(Z):
-    e = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _lse(Z):
-    m = Z.max(axis=1, keepdims=True)
-    return (m + np.log(np.exp(Z - m).sum(axis=1, keepdims=True)))[:, 0]
 
 
 def _quiet_call(c, *args, **kwargs):
@@ -45,7 +33,7 @@ def check_sigmoid_backward(c):
     """``sigmoid_backward(H, dout)`` must return ``dout * H * (1 - H)``."""
     for shape in c.cases([(4,), (3, 5)], hidden=[(7,), (6, 4), (2, 3, 4)]):
         Z = c.rng.normal(scale=2.0, size=shape)
-        H = _sigmoid(Z)
+        H = sigmoid(Z)
         dout = c.rng.normal(size=shape)
         expected = dout * H * (1 - H)
         with c.case(f"H = sigmoid(Z) of shape {shape}"):
@@ -53,7 +41,7 @@ def check_sigmoid_backward(c):
             c.compare("dZ", got, expected, mistakes={
                 "you applied the sigmoid to H again: H is already sigmoid(Z), so the local "
                 "derivative is H * (1 - H), with no further sigmoid":
-                    dout * _sigmoid(H) * (1 - _sigmoid(H)),
+                    dout * sigmoid(H) * (1 - sigmoid(H)),
                 "the upstream gradient is missing: multiply the local derivative H * (1 - H) by dout":
                     H * (1 - H),
                 "this is the tanh rule (1 - H**2); for the sigmoid the local derivative is H * (1 - H)":
@@ -79,7 +67,7 @@ def check_logsumexp(c):
                 ("one example", (1, 7), 0.0, 3.0), ("mixed scales", (4, 5), 0.0, 300.0)])
     for story, shape, offset, scale in cases:
         Z = offset + c.rng.normal(scale=scale, size=shape)
-        expected = _lse(Z)
+        expected = logsumexp(Z, axis=1)
         with c.case(f"Z of shape {shape}, {story}"):
             got = _quiet_call(c, Z)
             if isinstance(got, np.ndarray) and got.shape == (shape[1],) and shape[0] != shape[1]:
@@ -115,7 +103,7 @@ def check_softmax_cross_entropy_backward(c):
         logits = offset + c.rng.normal(scale=scale, size=(N, C))
         y = c.rng.integers(0, C, size=N)
         y[0] = C - 1  # at least one label that is not 0
-        P = _softmax(logits)
+        P = softmax(logits, axis=1)
         onehot = np.eye(C)[y]
         expected = (P - onehot) / N
         with c.case(f"logits of shape {(N, C)} ({story}), y = {y.tolist()}"):

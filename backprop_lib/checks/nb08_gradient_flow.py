@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from ..init import he_std
+from ..layers import sigmoid
 from .framework import exercise
 
 __all__ = ["check_he_std", "check_sigmoid_chain_grad", "check_residual_backward"]
@@ -42,7 +44,7 @@ def check_he_std(c):
     for fan_in in c.cases([100, 512, 3], hidden=[64, 1000, 7, 4096, 1]):
         with c.case(f"fan_in = {fan_in}"):
             got = c.call(fan_in)
-            c.compare("he_std(fan_in)", got, math.sqrt(2.0 / fan_in), mistakes={
+            c.compare("he_std(fan_in)", got, he_std(fan_in), mistakes={
                 "this is the variance 2 / fan_in; the standard deviation is its square root, "
                 "sqrt(2 / fan_in)": 2.0 / fan_in,
                 "sqrt(1 / fan_in) keeps the spread of a layer without activation, but a ReLU zeroes "
@@ -66,19 +68,13 @@ def check_he_std(c):
 # ------------------------------------------------------------------ Exercise 8.2
 
 
-def _sigmoid(z):
-    z = np.asarray(z, dtype=float)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _chain(x: float, w: np.ndarray):
     """Forward through the chain: the pre-activations z_k and outputs h_k."""
     zs, hs = [], []
     h = float(x)
     for wk in w:
         z = float(wk) * h
-        h = float(_sigmoid(z))
+        h = float(sigmoid(z))
         zs.append(z)
         hs.append(h)
     return np.array(zs), np.array(hs)
@@ -95,7 +91,7 @@ def check_sigmoid_chain_grad(c):
         deriv = hs * (1.0 - hs)                       # sigma'(z_k) = h_k (1 - h_k)
         expected = float(np.prod(w * deriv))
         first_only_z = w * np.array([x] * len(w))     # every z computed from x
-        s = _sigmoid(first_only_z)
+        s = sigmoid(first_only_z)
         with c.case(f"x = {x:g}, w = {np.round(w, 3).tolist()}"):
             got = c.call(x, w.copy())
             c.compare("dh_n/dx", got, expected, rtol=1e-6, atol=1e-12, mistakes={

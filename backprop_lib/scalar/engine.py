@@ -47,10 +47,13 @@ almost always a bug. NaN and infinities are allowed and follow IEEE arithmetic
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
+from typing import TypeVar
 
-__all__ = ["Value", "topological_order", "zero_grad", "affine"]
+__all__ = ["Value", "topological_order", "postorder", "zero_grad", "affine"]
+
+T = TypeVar("T")
 
 Number = int | float
 
@@ -311,19 +314,26 @@ def topological_order(root: Value) -> list[Value]:
 
     A depth-first search with an explicit stack (no recursion, so no RecursionError on
     deep graphs): a node is appended once all of its inputs have been appended. Each
-    node appears once, however many paths lead to it.
+    node appears once, however many paths lead to it. (The search itself is
+    :func:`postorder`, which the graph layout also uses for any micrograd-style node.)
     """
     if not isinstance(root, Value):
         raise TypeError(f"topological_order expects a Value, got {type(root).__name__}")
-    order: list[Value] = []
-    visited = {root}
-    stack = [(root, iter(root._prev))]
+    return postorder(root, lambda node: node._prev)
+
+
+def postorder(root: T, children: Callable[[T], Iterable[T]]) -> list[T]:
+    """Every node reachable from ``root`` through ``children(node)``, each once, every node
+    after all of its children (depth-first, iterative). Nodes are told apart by identity."""
+    order: list[T] = []
+    visited = {id(root)}
+    stack = [(root, iter(children(root)))]
     while stack:
-        node, children = stack[-1]
-        for child in children:
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, iter(child._prev)))
+        node, inputs = stack[-1]
+        for child in inputs:
+            if id(child) not in visited:
+                visited.add(id(child))
+                stack.append((child, iter(children(child))))
                 break
         else:  # every input of `node` is done
             stack.pop()

@@ -11,6 +11,9 @@ VanishingExplorer      activation spread and gradient vs depth      depth, activ
 TrainingPlayground     train a small MLP on a toy data set          dataset, hidden, activation,
                                                                     optimizer, lr
 CostOfGradients        finite differences vs backprop, timed        P
+BroadcastExplorer      which entries sum into a broadcast b's grad  b_shape, op, seed
+ModesExplorer          Jacobian by columns (forward) or rows        n, m, mode, passes
+                       (reverse)
 =====================  ===========================================  ==========================
 
 Every view has ``.widget`` (the root box, class ``bp-widget``), ``.model`` (plain Python),
@@ -38,6 +41,10 @@ _WHERE = {
     "PlaygroundModel": "playground",
     "CostOfGradients": "cost",
     "CostModel": "cost",
+    "BroadcastExplorer": "broadcast",
+    "BroadcastModel": "broadcast",
+    "ModesExplorer": "modes",
+    "ModesModel": "modes",
 }
 
 __all__ = list(_WHERE)

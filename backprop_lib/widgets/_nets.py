@@ -5,10 +5,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from backprop_lib.layers import Linear, Module, ReLU, Sequential, Sigmoid, Tanh
+from backprop_lib.layers import ArrayModule, Linear, ReLU, Sequential, Sigmoid, Tanh
 from backprop_lib.optim import SGD, Adam, Momentum
 
-ACTIVATIONS: dict[str, type[Module]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+ACTIVATIONS: dict[str, type[ArrayModule]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
@@ -22,7 +22,7 @@ def build_mlp(sizes: Sequence[int], activation: str = "tanh", init: str | float 
         raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
     if len(sizes) < 2:
         raise ValueError(f"an MLP needs at least an input and an output size, got {list(sizes)}")
-    layers: list[Module] = []
+    layers: list[ArrayModule] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(n_in, n_out, init=init, seed=seed + i))
         if i < len(sizes) - 2:
@@ -55,12 +55,12 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def copy_params(net: Module) -> list[np.ndarray]:
+def copy_params(net: ArrayModule) -> list[np.ndarray]:
     """A snapshot of every parameter array of ``net``."""
     return [p.data.copy() for p in net.parameters()]
 
 
-def load_params(net: Module, snapshot: list[np.ndarray]) -> None:
+def load_params(net: ArrayModule, snapshot: list[np.ndarray]) -> None:
     """Write a snapshot back into ``net`` (in place)."""
     for p, data in zip(net.parameters(), snapshot):
         p.data[...] = data

@@ -5,6 +5,8 @@ import pytest
 from checker_helpers import fails as _fails
 
 from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
+from backprop_lib.layers import Parameter
+from backprop_lib.optim import Momentum
 
 # ---------------------------------------------------------------- Exercise 7.1
 
@@ -109,7 +111,17 @@ def momentum_update_slices(param, grad, velocity, lr, beta):
     param[...] = param - lr * velocity
 
 
-@pytest.mark.parametrize("fn", [momentum_update, momentum_update_slices])
+def momentum_update_with_optim(param, grad, velocity, lr, beta):
+    """The package's optim.Momentum, working on the caller's arrays: it and the checker agree."""
+    p = Parameter(param)
+    assert p.data is param
+    p.grad = grad
+    opt = Momentum([p], lr=lr, beta=beta)
+    opt.velocity[0] = velocity
+    opt.step()
+
+
+@pytest.mark.parametrize("fn", [momentum_update, momentum_update_slices, momentum_update_with_optim])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_momentum_correct(fn, hidden, capsys):
     check_momentum_update(fn, hidden=hidden)

@@ -13,7 +13,7 @@ from backprop_lib.gradcheck import (
     rel_error,
     verdict,
 )
-from backprop_lib.layers import Linear, Module, Parameter, ReLU, Sequential, Tanh
+from backprop_lib.layers import ArrayModule, Linear, Parameter, ReLU, Sequential, Tanh
 from backprop_lib.losses import MSELoss, SoftmaxCrossEntropy
 
 RNG = np.random.default_rng(21)
@@ -76,7 +76,7 @@ def test_verdict_ladder(rel, expected):
     assert verdict(rel) == expected
 
 
-class BrokenLinear(Module):
+class BrokenLinear(ArrayModule):
     """A Linear layer with one classic bug each, to show the checker catches them."""
 
     def __init__(self, bug):

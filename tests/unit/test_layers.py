@@ -9,9 +9,9 @@ import pytest
 from backprop_lib import init as init_mod
 from backprop_lib.gradcheck import check_layer, numerical_gradient, rel_error
 from backprop_lib.layers import (
+    ArrayModule,
     Identity,
     Linear,
-    Module,
     Parameter,
     ReLU,
     Residual,
@@ -277,13 +277,11 @@ def test_seeds_make_weights_reproducible_and_layers_differ():
     np.testing.assert_array_equal(a2.W.data, b2.W.data)
 
 
-def test_init_helpers_shapes_and_dtypes():
+def test_init_weights_shapes_and_dtypes():
     rng = np.random.default_rng(0)
-    assert init_mod.he(3, 5, rng).shape == (3, 5)
-    assert init_mod.xavier(3, 5, rng, dtype=np.float32).dtype == np.float32
-    assert init_mod.fixed(2, 2, 0.5, rng).shape == (2, 2)
-    with pytest.raises(TypeError):
-        init_mod.fixed(2, 2, "he")
+    assert init_mod.init_weights(3, 5, "he", rng).shape == (3, 5)
+    assert init_mod.init_weights(3, 5, "xavier", rng, dtype=np.float32).dtype == np.float32
+    assert init_mod.init_weights(2, 2, 0.5, rng).shape == (2, 2)
 
 
 # ---------------------------------------------------------------- containers, repr, parameters
@@ -322,7 +320,7 @@ def test_module_call_is_forward():
     layer = Linear(2, 2, seed=0)
     X = RNG.standard_normal((3, 2))
     np.testing.assert_array_equal(layer(X), layer.forward(X))
-    assert isinstance(layer, Module)
+    assert isinstance(layer, ArrayModule)
 
 
 def test_he_std_needs_only_the_fan_in():

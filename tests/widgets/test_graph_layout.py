@@ -4,8 +4,40 @@ from __future__ import annotations
 import random
 import sys
 
-from backprop_lib.graph_layout import count_crossings, layered_layout, topological_nodes
+from backprop_lib.graph_layout import GraphLayout, layered_layout
 from backprop_lib.scalar import Value, topological_order
+
+
+def count_crossings(layout: GraphLayout) -> int:
+    """Number of pairs of edges that cross (edges drawn as straight segments).
+
+    Measures whether the ordering step does its job. Quadratic in the number of
+    edges, which is fine for the few dozen nodes a student draws.
+    """
+    segments = []
+    for e in layout.edges:
+        x1, y1 = layout.x[e.child], layout.y[e.child]
+        x2, y2 = layout.x[e.parent], layout.y[e.parent]
+        segments.append((e.child, e.parent, x1, y1, x2, y2))
+    crossings = 0
+    for a in range(len(segments)):
+        ca, pa, ax1, ay1, ax2, ay2 = segments[a]
+        for b in range(a + 1, len(segments)):
+            cb, pb, bx1, by1, bx2, by2 = segments[b]
+            if len({ca, pa, cb, pb}) < 4:  # edges sharing an endpoint do not cross
+                continue
+            lo, hi = max(ax1, bx1), min(ax2, bx2)
+            if lo >= hi:
+                continue
+            # compare the heights of the two segments at both ends of the shared x-interval
+            def height(x1: float, y1: float, x2: float, y2: float, x: float) -> float:
+                return y1 + (y2 - y1) * (x - x1) / (x2 - x1)
+
+            d_lo = height(ax1, ay1, ax2, ay2, lo) - height(bx1, by1, bx2, by2, lo)
+            d_hi = height(ax1, ay1, ax2, ay2, hi) - height(bx1, by1, bx2, by2, hi)
+            if d_lo * d_hi < 0:
+                crossings += 1
+    return crossings
 
 
 def neuron_graph(n_inputs: int = 3, seed: int = 0) -> Value:
@@ -43,7 +75,7 @@ def test_edges_point_right_and_positions_are_distinct():
 
 def test_same_nodes_and_order_as_the_engine():
     root = neuron_graph()
-    assert [id(n) for n in topological_nodes(root)] == [id(n) for n in topological_order(root)]
+    assert [id(n) for n in layered_layout(root).nodes] == [id(n) for n in topological_order(root)]
 
 
 def test_leaves_sit_just_left_of_their_first_user():

@@ -40,11 +40,16 @@ def make_view(name: str):
         return widgets.TrainingPlayground(n=60)
     if name == "CostOfGradients":
         return widgets.CostOfGradients(P=1000, budget=0.002, repeats=2)
+    if name == "BroadcastExplorer":
+        return widgets.BroadcastExplorer()
+    if name == "ModesExplorer":
+        return widgets.ModesExplorer(n=4, m=3, mode="forward", passes=1)
     raise KeyError(name)
 
 
 VIEW_NAMES = ["TangentSmokeCheck", "ChainRuleExplorer", "GraphStepper", "NetworkGradientView",
-              "VanishingExplorer", "TrainingPlayground", "CostOfGradients"]
+              "VanishingExplorer", "TrainingPlayground", "CostOfGradients", "BroadcastExplorer",
+              "ModesExplorer"]
 
 #: A valid non-default state for each view (round-trip tests).
 SAMPLE_STATES = {
@@ -56,6 +61,8 @@ SAMPLE_STATES = {
     "TrainingPlayground": {"dataset": "xor", "hidden": "8", "activation": "relu", "optimizer": "adam",
                            "lr": 0.01},
     "CostOfGradients": {"P": 2000},
+    "BroadcastExplorer": {"b_shape": "(3, 1)", "op": "a * b", "seed": 7},
+    "ModesExplorer": {"n": 5, "m": 2, "mode": "reverse", "passes": 2},
 }
 
 #: Constructor arguments from_state needs besides the state.
