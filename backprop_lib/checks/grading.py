@@ -541,6 +541,10 @@ def _package_references(answer: Any, handed: Any, package_dir: str) -> list[str]
         seen.add(id(obj))
         if isinstance(obj, (types.MethodType, staticmethod, classmethod)):
             return visit(obj.__func__, depth)
+        if isinstance(obj, (tuple, list)):                   # several answers at once
+            for item in obj[:20]:
+                visit(item, depth + 1)
+            return
         if isinstance(obj, type):
             if ours(obj):
                 if not any(issubclass(h, obj) for h in handed):
