@@ -41,8 +41,9 @@ Two layers
      answer's code (and the notebook's functions it calls) refers to. A ``backprop_lib``
      function, or a ``backprop_lib`` class that the checker did not itself hand to the
      answer (a ``Value`` graph in notebook 03 is fine, ``SoftmaxCrossEntropy`` inside
-     ``softmax_cross_entropy_backward`` is not), is reported in a note under the test cell
-     and flagged for the instructor. The points stay: it is a flag for manual grading,
+     ``softmax_cross_entropy_backward`` is not), and that the exercise does not list as a
+     given building block (``exercise(..., may_use=("backprop_lib.losses.softmax",))``), is
+     reported in a note under the test cell and flagged for the instructor. The points stay: it is a flag for manual grading,
      not a verdict (the code may be a legitimate helper).
 
 2. **Outside the kernel: ``tools/assignments.py autograde`` checks ``grade``.** A cell that
@@ -72,6 +73,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dis
 import hashlib
 import hmac
 import json
@@ -176,7 +178,8 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
     if problems:
         raise failed(_tampered(problems, during=what))
 
-    references = _package_references(answer, getattr(context, "handed", ()), fresh.package_dir)
+    references = _package_references(answer, getattr(context, "handed", ()), getattr(checker, "may_use", ()),
+                                     fresh.package_dir)
     if references and not hidden:
         print(f"ℹ {what} uses the package's own {', '.join(references)}: this exercise asks you "
               "to write that yourself, so your instructor will look at it.")
@@ -516,11 +519,13 @@ _NO_TWIN = object()
 # ---------------------------------------------------- the package's code as an answer
 
 
-def _package_references(answer: Any, handed: Any, package_dir: str) -> list[str]:
+def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str) -> list[str]:
     """What of ``backprop_lib`` the answer's code (or a function of the notebook it calls by
     name) refers to: functions, and classes or objects of classes the checker did not hand
-    to the answer. Dotted names, sorted."""
+    to the answer, except what the exercise declares the answer may use (``may_use``,
+    dotted names). Dotted names, sorted."""
     handed = tuple(t for t in handed if isinstance(t, type))
+    allowed = tuple(str(name) for name in may_use or ())
     library = tuple(_library_dirs())
     found: dict[str, None] = {}
     seen: set[int] = set()
@@ -571,13 +576,22 @@ def _package_references(answer: Any, handed: Any, package_dir: str) -> list[str]
             found[f"{dotted(kind)} (an object of it)"] = None
 
     def scan(code: types.CodeType, namespace: dict, depth: int) -> None:
-        names = set(code.co_names)
-        for name in code.co_names:
+        """The globals a code reads, the modules it imports, the attributes it takes of them."""
+        names, imports, attributes = set(), set(), set()
+        for instruction in dis.get_instructions(code):
+            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"):
+                names.add(instruction.argval)
+            elif instruction.opname == "IMPORT_NAME":
+                imports.add(instruction.argval)
+            elif instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "IMPORT_FROM"):
+                attributes.add(instruction.argval)
+        for name in imports:
             if name.split(".")[0] == PACKAGE:                       # `import backprop_lib.x` in the code
-                follow(sys.modules.get(name), names, depth)
+                follow(sys.modules.get(name), attributes, depth)
+        for name in names:
             value = namespace.get(name, _NO_TWIN)
             if isinstance(value, types.ModuleType):
-                follow(value, names, depth)
+                follow(value, attributes, depth)
             elif value is not _NO_TWIN:
                 visit(value, depth + 1)
         for const in code.co_consts:
@@ -602,7 +616,7 @@ def _package_references(answer: Any, handed: Any, package_dir: str) -> list[str]
         visit(answer, 0)
     except Exception:   # an answer built to break this scan: a flag, never a failure
         found["(an answer that could not be inspected)"] = None
-    return sorted(found)
+    return sorted(name for name in found if not any(name == a or name.startswith(a + " ") for a in allowed))
 
 
 def _library_dirs() -> list[str]:

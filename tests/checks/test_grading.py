@@ -455,3 +455,36 @@ def test_grading_stays_fast(capsys):
     unguarded = (time.perf_counter() - start) / 5
     assert per_cell < 0.5, f"{per_cell:.3f} s per test cell"
     assert per_cell - unguarded < 0.25, f"grading adds {per_cell - unguarded:.3f} s per test cell"
+
+
+def test_building_blocks_the_exercise_gives_and_attribute_names_are_not_noted(capsys):
+    """Exercise 12.3 gives the package's softmax (``may_use``); ``np.zeros`` is numpy's even
+    when the notebook has a package object named ``zeros``."""
+    from backprop_lib.checks.nb12_tensor import check_gather_vjp, check_log_softmax_vjp
+    from backprop_lib.losses import softmax
+    from backprop_lib.tensor import Tensor, log_softmax
+
+    def log_softmax_vjp(g, x):
+        p = softmax(x, axis=-1)
+        return g - p * g.sum(axis=-1, keepdims=True)
+
+    names = {"check_log_softmax_vjp": check_log_softmax_vjp, "log_softmax_vjp": log_softmax_vjp,
+             "softmax": softmax, "np": np}
+    assert _note(capsys, "grade(check_log_softmax_vjp, log_softmax_vjp)", **names) == []
+
+    def through_the_engine(g, x):
+        t = Tensor(x, requires_grad=True)
+        (log_softmax(t, axis=-1) * Tensor(g)).sum().backward()
+        return t.grad
+
+    (note,) = _note(capsys, "grade(check_log_softmax_vjp, log_softmax_vjp)",
+                    **{**names, "log_softmax_vjp": through_the_engine})
+    assert "backprop_lib.tensor.Tensor" in note and "backprop_lib.tensor.log_softmax" in note
+
+    namespace = {"np": np, "zeros": Tensor(np.zeros(2)), "add": Tensor(np.ones(2))}
+    exec("def gather_vjp(g, shape, index):\n"
+         "    dx = np.zeros(shape)\n"
+         "    np.add.at(dx, index, g)\n"
+         "    return dx\n", namespace)
+    assert _note(capsys, "grade(check_gather_vjp, gather_vjp)", check_gather_vjp=check_gather_vjp,
+                 gather_vjp=namespace["gather_vjp"]) == []
