@@ -459,7 +459,11 @@ class Flag:
 def grade_calls(test_source: str) -> list[tuple[str | None, bool]]:
     """The ``grade(check_xxx, answer[, hidden=True])`` calls of a test cell: (checker name, hidden)."""
     calls = []
-    for node in ast.walk(ast.parse(test_source)):
+    try:
+        tree = ast.parse("\n".join(line for line in test_source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return calls
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "grade":
             name = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
             hidden = any(k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
