@@ -60,11 +60,8 @@ class CheckpointedSequential(Sequential):
         self._last_segment_live = False
 
     def _run(self, a: int, b: int, x: np.ndarray) -> np.ndarray:
-        for i in range(a, b):
-            try:
-                x = self.layers[i].forward_unchecked(x)
-            except ValueError as exc:
-                raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
+        for _, _, x in self.forward_steps(x, a, b):
+            pass
         return x
 
     def _drop(self, a: int, b: int) -> None:

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ._operators import DerivedOperators
+
 __all__ = ["Dual", "jvp", "jacobian_forward", "gradient_forward"]
 
 
@@ -39,7 +41,7 @@ def _lift(x: Any) -> Dual:
     return Dual(value, np.zeros_like(value) if isinstance(value, np.ndarray) else 0.0)
 
 
-class Dual:
+class Dual(DerivedOperators):
     """A value and its tangent (derivative along one input direction)."""
 
     __slots__ = ("value", "tangent")
@@ -94,27 +96,8 @@ class Dual:
     def sum(self) -> Dual:
         return Dual(np.sum(self.value), np.sum(self.tangent))
 
-    # ---- derived from the primitives -----------------------------------------------------
-    def __neg__(self) -> Dual:
-        return self * -1.0
-
-    def __sub__(self, other: Any) -> Dual:
-        return self + (-_lift(other))
-
-    def __truediv__(self, other: Any) -> Dual:
-        return self * _lift(other) ** -1
-
-    def __radd__(self, other: Any) -> Dual:
-        return _lift(other) + self
-
-    def __rsub__(self, other: Any) -> Dual:
-        return _lift(other) - self
-
-    def __rmul__(self, other: Any) -> Dual:
-        return _lift(other) * self
-
-    def __rtruediv__(self, other: Any) -> Dual:
-        return _lift(other) / self
+    # ---- derived from the primitives: -a, a - b, a / b, 2 * a, ... (DerivedOperators) ----
+    _lift = staticmethod(_lift)
 
 
 def jvp(f: Callable[[Dual], Dual], x: Any, v: Any) -> tuple[Any, Any]:

@@ -432,13 +432,23 @@ class Sequential(ArrayModule):
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
-        for i, layer in enumerate(self.layers):
+        for _, _, x in self.forward_steps(x):
+            pass
+        self._out_shape = x.shape
+        return x
+
+    def forward_steps(self, x: np.ndarray, start: int = 0,
+                      stop: int | None = None) -> Iterator[tuple[int, ArrayModule, np.ndarray]]:
+        """The forward pass one layer at a time: yields ``(i, layer, H)``, ``H`` the output
+        of layer ``i``, for the layers ``start`` to ``stop - 1`` (default: all). Unchecked,
+        like ``forward_unchecked``; a monitor reads every layer's output this way."""
+        for i in range(start, len(self.layers) if stop is None else stop):
+            layer = self.layers[i]
             try:
                 x = layer.forward_unchecked(x)
             except ValueError as exc:
                 raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
-        self._out_shape = x.shape
-        return x
+            yield i, layer, x
 
     def _first_with_params(self) -> int:
         for i, layer in enumerate(self.layers):
@@ -447,10 +457,22 @@ class Sequential(ArrayModule):
         return len(self.layers)
 
     def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        for _, _, _, dout in self.backward_steps(dout, input_grad):
+            pass
+        return dout if input_grad else None
+
+    def backward_steps(self, dout: np.ndarray, input_grad: bool = True
+                       ) -> Iterator[tuple[int, ArrayModule, np.ndarray, np.ndarray | None]]:
+        """The backward pass one layer at a time, last layer first: yields
+        ``(i, layer, dH, dX)``, the gradient with respect to the output of layer ``i`` and
+        the one it passes back to its input. With ``input_grad=False`` the layers before
+        the first one with parameters are skipped (the last ``dX`` is then ``None``)."""
         stop = 0 if input_grad else self._first_with_params()
         for i in range(len(self.layers) - 1, stop - 1, -1):
-            dout = self.layers[i].backward_unchecked(dout, input_grad or i > stop)
-        return dout if input_grad else None
+            layer = self.layers[i]
+            dx = layer.backward_unchecked(dout, input_grad or i > stop)
+            yield i, layer, dout, dx
+            dout = dx
 
     def __getitem__(self, index: int | slice) -> ArrayModule:
         if isinstance(index, slice):

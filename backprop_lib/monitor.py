@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array
-from .layers import ArrayModule, Parameter
+from .layers import Parameter, Sequential
 from .losses import Loss
 
 __all__ = ["LayerRecord", "record_pass"]
@@ -57,27 +57,25 @@ def _norm(arrays: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float(np.vdot(a, a)) for a in arrays)))
 
 
-def record_pass(net: ArrayModule, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list[LayerRecord]]:
+def record_pass(net: Sequential, X: Any, y: Any, loss_fn: Loss) -> tuple[float, list[LayerRecord]]:
     """Forward + backward through ``net.layers``; returns ``(loss, records)``.
 
     Gradients are zeroed first, so after the call ``p.grad`` holds exactly this
     batch's gradients (as after ``zero_grad(); forward; backward``). One record per
-    module in ``net.layers``, in order.
+    module in ``net.layers``, in order. The passes are the network's own, read layer by
+    layer through :meth:`~backprop_lib.layers.Sequential.forward_steps` and
+    :meth:`~backprop_lib.layers.Sequential.backward_steps`.
     """
-    layers = getattr(net, "layers", None)
-    if not isinstance(net, ArrayModule) or layers is None:
-        raise TypeError(f"record_pass expects a Sequential-like network with .layers, got {type(net).__name__}")
+    if not isinstance(net, Sequential):
+        raise TypeError(f"record_pass expects a Sequential (a network with .layers), got {type(net).__name__}")
     if not isinstance(loss_fn, Loss):
         raise TypeError(f"record_pass expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
     x = as_float_array(X, "X", "record_pass", ndim=2)
     net.zero_grad()
+    layers = net.layers
     stats = []
     with np.errstate(over="ignore", invalid="ignore"):
-        for i, layer in enumerate(layers):
-            try:
-                x = layer.forward_unchecked(x)
-            except ValueError as exc:
-                raise ValueError(f"layer {i} of {type(net).__name__}: {exc}") from None
+        for _, _, x in net.forward_steps(x):
             n = x.size
             stats.append((float(x.mean()) if n else 0.0, float(x.std()) if n else 0.0,
                           float(np.count_nonzero(x == 0) / n) if n else 0.0))
@@ -85,10 +83,8 @@ def record_pass(net: ArrayModule, X: Any, y: Any, loss_fn: Loss) -> tuple[float,
         finite = bool(np.isfinite(x).all())
         if finite:
             loss = loss_fn.forward(x, y)
-            dout = loss_fn.backward()
-            for i in range(len(layers) - 1, -1, -1):
-                grad_norms[i] = float(np.linalg.norm(dout))
-                dout = layers[i].backward_unchecked(dout, True)
+            for i, _, dH, _ in net.backward_steps(loss_fn.backward()):
+                grad_norms[i] = float(np.linalg.norm(dH))
         else:                    # the output overflowed: no loss, no gradients (reported as nan)
             loss = float("nan")
         records = []

@@ -37,8 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from .layers import unbroadcast
+from ._operators import DerivedOperators
+from .layers import sigmoid, unbroadcast
 from .losses import logsumexp, softmax
+from .scalar.engine import postorder
 
 __all__ = ["Tensor", "log_softmax", "cross_entropy", "topological_order"]
 
@@ -70,7 +72,7 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple[int, ...]:
                          "from the right, must be equal or 1") from None
 
 
-class Tensor:
+class Tensor(DerivedOperators):
     """A node of the graph: an array ``data``, its gradient ``grad`` and how it was made.
 
     ``Tensor(data, requires_grad=False)``: ``data`` is anything ``np.asarray`` takes
@@ -162,26 +164,8 @@ class Tensor:
         return self.from_op(f"**{k:g}", a ** k, (self, lambda g: g * k * a ** (k - 1)))
 
     # derived from the primitives, as in micrograd: a - b is a + (-b), a / b is a * b**-1
-    def __neg__(self) -> Tensor:
-        return self * -1.0
-
-    def __sub__(self, other: Any) -> Tensor:
-        return self + (-_lift(other))
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return self * _lift(other) ** -1
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _lift(other) + self
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _lift(other) - self
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _lift(other) * self
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _lift(other) / self
+    # (DerivedOperators: -a, a - b, a / b, 2 + a, 2 - a, 2 * a, 2 / a)
+    _lift = staticmethod(_lift)
 
     # ---- matrix product ---------------------------------------------------------------
     def __matmul__(self, other: Any) -> Tensor:
@@ -220,7 +204,7 @@ class Tensor:
         return self.from_op("relu", np.where(mask, self.data, 0.0), (self, lambda g: g * mask))
 
     def sigmoid(self) -> Tensor:
-        out = np.exp(-np.logaddexp(0.0, -self.data))  # 1 / (1 + e^-x) without overflow
+        out = sigmoid(self.data)  # 1 / (1 + e^-x) without overflow
         return self.from_op("sigmoid", out, (self, lambda g: g * out * (1.0 - out)))
 
     # ---- reductions and shapes ----------------------------------------------------------
@@ -295,20 +279,7 @@ def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every node ``root`` depends on, inputs before the ops that use them (iterative, so
     a chain of thousands of ops cannot hit Python's recursion limit)."""
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if children_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        stack.extend((parent, False) for parent, _ in node._parents if id(parent) not in visited)
-    return order
+    return postorder(root, lambda node: [parent for parent, _ in node._parents])
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -57,13 +57,18 @@ def _torch_twin(net, dtype):
     return torch.nn.Sequential(*mods)
 
 
-def measure(batch: int, width: int, dtype, repeats: int = 7, with_torch: bool = True) -> dict:
+def problem(batch: int, width: int, dtype, lr: float = 1e-3):
+    """The network, a batch ``(X, y)``, the loss and an SGD optimizer for one table row,
+    plus the generator that drew the batch (every benchmark of the MLP uses these)."""
     rng = np.random.default_rng(batch * 7919 + width)
     net, _ = build(width, dtype)
     X = rng.standard_normal((batch, width)).astype(dtype)
     y = rng.integers(0, N_CLASSES, size=batch)
-    loss_fn = SoftmaxCrossEntropy()
-    opt = SGD(net.parameters(), lr=1e-3)
+    return net, X, y, SoftmaxCrossEntropy(), SGD(net.parameters(), lr=lr), rng
+
+
+def measure(batch: int, width: int, dtype, repeats: int = 7, with_torch: bool = True) -> dict:
+    net, X, y, loss_fn, opt, rng = problem(batch, width, dtype)
 
     def forward():
         return loss_fn.forward(net.forward(X), y)

@@ -11,12 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_lib.layers import Linear
-from backprop_lib.losses import SoftmaxCrossEntropy
-from backprop_lib.optim import SGD
 from backprop_lib.tensor import Tensor, cross_entropy
 
 from .common import block_medians, format_table, ms
-from .mlp_vs_torch import N_CLASSES, _blas_threads, _torch_twin, build
+from .mlp_vs_torch import _blas_threads, _torch_twin, problem
 
 LR = 1e-3
 
@@ -46,12 +44,7 @@ def tensor_step_fn(net, X: np.ndarray, y: np.ndarray):
 
 
 def measure(batch: int, width: int, dtype, repeats: int = 5, with_torch: bool = True) -> dict:
-    rng = np.random.default_rng(batch * 7919 + width)
-    net, _ = build(width, dtype)
-    X = rng.standard_normal((batch, width)).astype(dtype)
-    y = rng.integers(0, N_CLASSES, size=batch)
-    loss_fn = SoftmaxCrossEntropy()
-    opt = SGD(net.parameters(), lr=LR)
+    net, X, y, loss_fn, opt, _ = problem(batch, width, dtype, lr=LR)
 
     def layers_step():
         loss_fn.forward(net.forward(X), y)

@@ -16,6 +16,8 @@ The modules, each named for what it holds:
 * ``grading``: :func:`grade`, what a graded test cell calls;
 * ``nbNN_<topic>``: the checkers of notebook NN, e.g. ``nb05_vectorized``.
 """
+from __future__ import annotations
+
 from .diagnosis import diagnose, match_known_mistakes
 from .failure import ExerciseFailed
 from .framework import CheckContext, Checker, exercise

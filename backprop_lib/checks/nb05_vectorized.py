@@ -63,6 +63,7 @@ def check_linear_backward(c):
         X = c.rng.normal(size=(N, n_in))
         W = c.rng.normal(size=(n_in, n_out))
         dout = c.rng.normal(size=(N, n_out))
+        # Linear.backward_unchecked's three products, written out: the wrong variants below use the same pieces
         dX_ref, dW_ref, db_ref = dout @ W.T, X.T @ dout, dout.sum(axis=0)
         with c.case(f"X of shape {X.shape}, W of shape {W.shape}, dout of shape {dout.shape}"):
             dX, dW, db = c.call(X, W, dout, returns=("dX", "dW", "db"))

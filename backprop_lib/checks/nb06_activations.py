@@ -35,7 +35,7 @@ def check_sigmoid_backward(c):
         Z = c.rng.normal(scale=2.0, size=shape)
         H = sigmoid(Z)
         dout = c.rng.normal(size=shape)
-        expected = dout * H * (1 - H)
+        expected = dout * H * (1 - H)     # Sigmoid's rule, written out beside its wrong variants
         with c.case(f"H = sigmoid(Z) of shape {shape}"):
             got = _quiet_call(c, H, dout)
             c.compare("dZ", got, expected, mistakes={
@@ -105,7 +105,7 @@ def check_softmax_cross_entropy_backward(c):
         y[0] = C - 1  # at least one label that is not 0
         P = softmax(logits, axis=1)
         onehot = np.eye(C)[y]
-        expected = (P - onehot) / N
+        expected = (P - onehot) / N       # SoftmaxCrossEntropy.backward, written out beside its wrong variants
         with c.case(f"logits of shape {(N, C)} ({story}), y = {y.tolist()}"):
             got = _quiet_call(c, logits, y)
             if isinstance(got, np.ndarray) and got.shape == (N, C) and not np.isfinite(got).all():

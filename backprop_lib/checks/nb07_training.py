@@ -94,6 +94,7 @@ def check_momentum_update(c):
                 grad = c.rng.normal(size=shape)
                 p_old, v_old = p_ref.copy(), v_ref.copy()
                 result = c.run(c.student, param, grad.copy(), velocity, lr, beta, name=c.name, copy_args=False)
+                # optim.Momentum's update (a test feeds Momentum itself), written out: the mistakes need v_old
                 v_ref = beta * v_ref + grad
                 p_ref = p_ref - lr * v_ref
                 if result is not None and not (isinstance(result, tuple) and len(result) == 0):

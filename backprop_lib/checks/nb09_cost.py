@@ -19,6 +19,7 @@ __all__ = ["check_fd_forward_passes", "check_count_matmuls", "check_stored_activ
 
 
 def _num_params(sizes) -> int:
+    """P in closed form (Sequential.num_parameters of that MLP), without building a 784-wide net."""
     return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
@@ -83,6 +84,7 @@ def check_count_matmuls(c):
 
 
 def _stored(N, sizes, itemsize):
+    """The closed form that checkpoint.activation_bytes measures, for any itemsize (float16 too)."""
     L = len(sizes) - 1
     inputs = sum(sizes[:L])              # what each Linear keeps: its input
     masks = sum(sizes[1:L])              # what each ReLU keeps: a mask, 1 byte per entry

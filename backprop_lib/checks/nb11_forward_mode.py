@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..forward_mode import Dual, gradient_forward, jvp
+from ..gradcheck import centered_difference
 from .framework import exercise
 
 __all__ = ["check_dual_class", "check_dual_functions", "check_gradient_by_jvps", "check_normalize_jvp"]
@@ -121,8 +122,7 @@ def check_normalize_jvp(c):
         r = np.linalg.norm(x)
         u = x / r
         expected = (v - u * (u @ v)) / r
-        h = 1e-6
-        numeric = ((x + h * v) / np.linalg.norm(x + h * v) - (x - h * v) / np.linalg.norm(x - h * v)) / (2 * h)
+        numeric = centered_difference(lambda t: (x + t * v) / np.linalg.norm(x + t * v), 0.0, 1e-6)
         assert np.allclose(expected, numeric, rtol=1e-5, atol=1e-7)  # the reference itself, against FD
         with c.case(f"x, v of shape ({n},)"):
             got = c.call(x, v)

@@ -2,6 +2,8 @@
 
     from backprop_lib.scalar import Value, topological_order, MLP, Neuron, Layer
 """
+from __future__ import annotations
+
 from .engine import Value, affine, topological_order, zero_grad
 from .nn import MLP, Layer, Module, Neuron
 

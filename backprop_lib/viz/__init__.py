@@ -6,6 +6,8 @@
 * :mod:`~backprop_lib.viz.network`  -- an MLP drawn as layers of units
 * :mod:`~backprop_lib.viz.boundary` -- decision boundary of a classifier
 """
+from __future__ import annotations
+
 from backprop_lib.viz.render import StaticFigure, new_figure, png_bytes
 
 __all__ = ["StaticFigure", "new_figure", "png_bytes"]

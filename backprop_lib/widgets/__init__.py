@@ -27,6 +27,7 @@ from typing import Any
 
 _WHERE = {
     "WidgetView": "base",
+    "AnimatedView": "play",
     "TangentSmokeCheck": "smoke",
     "TangentSmokeModel": "smoke",
     "ChainRuleExplorer": "chain_rule",

@@ -19,15 +19,13 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from backprop_lib.gradcheck import centered_difference
+from backprop_lib.layers import sigmoid
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT
 from backprop_lib.viz.render import animated
 from backprop_lib.widgets.base import WidgetView
 
 Fn = Callable[[np.ndarray], np.ndarray]
-
-
-def _sigmoid(u: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-u))
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,8 @@ COMPOSITES: dict[str, Composite] = {
                   lambda x: 3 * x, lambda x: 3 + 0 * x, np.tanh,
                   lambda u: 1 - np.tanh(u) ** 2, (-1.5, 1.5)),
         Composite("sigmoid(w·x), w = 2", "2x", "sigmoid(u)",
-                  lambda x: 2 * x, lambda x: 2 + 0 * x, _sigmoid,
-                  lambda u: _sigmoid(u) * (1 - _sigmoid(u)), (-4.0, 4.0)),
+                  lambda x: 2 * x, lambda x: 2 + 0 * x, sigmoid,
+                  lambda u: sigmoid(u) * (1 - sigmoid(u)), (-4.0, 4.0)),
         Composite("log(1 + x²)", "1 + x²", "log(u)",
                   lambda x: 1 + x * x, lambda x: 2 * x, np.log, lambda u: 1 / u, (-3.0, 3.0)),
         Composite("(2x − 1)²", "2x − 1", "u²",
@@ -123,8 +121,7 @@ class ChainRuleModel:
     @property
     def numerical(self) -> float:
         """Centered finite-difference slope of the composite (no calculus used)."""
-        c, x, h = self.composite, self.x, self.h
-        return float((c(x + h) - c(x - h)) / (2 * h))
+        return float(centered_difference(self.composite, self.x, self.h))
 
     def summary(self) -> str:
         """One line with the four numbers, as shown under the picture."""

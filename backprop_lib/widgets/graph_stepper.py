@@ -12,7 +12,6 @@ calling ``backward()``, so it never changes the ``.grad`` of the student's value
 """
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,7 +21,7 @@ from matplotlib.figure import Figure
 
 from backprop_lib.graph_layout import GraphLayout, layered_layout
 from backprop_lib.viz.graph import EdgeStyle, GraphPainter, NodeStyle, fmt
-from backprop_lib.widgets.base import WidgetView
+from backprop_lib.widgets.play import AnimatedView
 
 Kind = Literal["forward", "seed", "backward"]
 
@@ -255,7 +254,7 @@ class GraphStepperModel:
         return nodes, edges
 
 
-class GraphStepper(WidgetView):
+class GraphStepper(AnimatedView):
     """Buttons reset, ◀ back, ▶ step, ▶ play/pause, and a step slider, over the graph of ``root``.
 
     >>> from backprop_lib.scalar import Value
@@ -283,15 +282,12 @@ class GraphStepper(WidgetView):
         self.reset_button = W.Button(description="Reset", tooltip="Back to the start")
         self.back_button = W.Button(description="◀ Back", tooltip="Undo one step")
         self.step_button = W.Button(description="Step ▶", tooltip="Do one step", button_style="primary")
-        self.play_button = W.ToggleButton(value=False, description="▶ Play",
-                                          tooltip="Step automatically; click again to pause")
-        self._play_run: object | None = None
+        self._make_play_button("▶ Play", "Step automatically; click again to pause")
         self.position_slider = W.IntSlider(value=0, min=0, max=self.model.n_steps, description="step",
                                            continuous_update=True)
         self._on_click(self.reset_button, self.reset)
         self._on_click(self.back_button, self.back)
         self._on_click(self.step_button, self.step)
-        self._on_change(self.play_button, self._play_toggled)
         self._on_change(self.position_slider, self._position_changed)
         controls = W.HBox([self.reset_button, self.back_button, self.step_button, self.play_button,
                            self.position_slider])
@@ -320,33 +316,15 @@ class GraphStepper(WidgetView):
         self.model.goto(position)
         self.refresh()
 
-    def _play_toggled(self, playing: bool) -> None:
-        if playing:
-            if self.model.position >= self.model.n_steps:
-                self.position_slider.value = 0  # play again from the start
-            try:
-                self._start_task(self._play())
-            except RuntimeError:
-                self.play_button.value = False
-                raise
-        self.refresh()  # the title says "playing"; the buttons follow
+    # Play (see AnimatedView): one step per frame, from the start again after the end
+    def _play_done(self) -> bool:
+        return self.model.position >= self.model.n_steps
 
-    async def _play(self) -> None:
-        """Step every ``interval`` seconds until the end or until Pause; never blocks the kernel."""
-        run = self._play_run = object()  # a later Play starts a new run; this one then ends
-        try:
-            while self.play_button.value and self._play_run is run and self.model.position < self.model.n_steps:
-                await asyncio.sleep(self.interval)
-                if not self.play_button.value or self._play_run is not run:
-                    break
-                self.step()
-        finally:
-            if self._play_run is run:
-                self.play_button.value = False
+    def _play_advance(self) -> None:
+        self.step()
 
-    @property
-    def playing(self) -> bool:
-        return bool(self.play_button.value)
+    def _play_rewind(self) -> None:
+        self.position_slider.value = 0
 
     def _sync_controls(self) -> None:
         m, playing = self.model, self.playing

@@ -12,7 +12,6 @@ its gradient ``dL/dW`` and whose width gives its size.
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import ipywidgets as W
@@ -27,7 +26,7 @@ from backprop_lib.viz.colors import BACKWARD
 from backprop_lib.viz.network import NetworkPainter
 from backprop_lib.viz.render import animated
 from backprop_lib.widgets._nets import build_mlp, copy_params, linear_layers, load_params, make_optimizer
-from backprop_lib.widgets.base import WidgetView
+from backprop_lib.widgets.play import AnimatedView
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ class _Painter:
     dynamic: list
 
 
-class NetworkGradientView(WidgetView):
+class NetworkGradientView(AnimatedView):
     """Sliders ``training step`` and ``backward`` (plus Play) over a small MLP's weight gradients.
 
     State keys: ``train_step`` (0 .. max_steps) and ``backward_stage``
@@ -150,46 +149,24 @@ class NetworkGradientView(WidgetView):
                                        style={"description_width": "initial"}, continuous_update=True)
         self.stage_slider = W.IntSlider(value=m.n_layers, min=0, max=m.n_layers, description="backward",
                                         tooltip="how many layers the backward pass has reached")
-        self.play_button = W.ToggleButton(value=False, description="▶ Play backward",
-                                          tooltip="animate the backward pass, output layer first")
-        self._play_run: object | None = None
+        self._make_play_button("▶ Play backward", "animate the backward pass, output layer first")
         self._on_change(self.step_slider, lambda _: self.refresh())
         self._on_change(self.stage_slider, lambda _: self.refresh())
-        self._on_change(self.play_button, self._play_toggled)
         self.widget = self._build_root(W.HBox([self.step_slider, self.stage_slider, self.play_button]))
         self.refresh()
 
     def _state_controls(self) -> dict[str, W.ValueWidget]:
         return {"train_step": self.step_slider, "backward_stage": self.stage_slider}
 
-    def _play_toggled(self, playing: bool) -> None:
-        if playing:
-            try:
-                self._start_task(self._play())
-            except RuntimeError:
-                self.play_button.value = False
-                raise
-        self.refresh()  # the title says "playing"; the button reads Pause
+    # Play (see AnimatedView): the gradients appear one layer per frame, output layer first
+    def _play_done(self) -> bool:
+        return self.stage_slider.value >= self.model.n_layers
 
-    async def _play(self) -> None:
-        """Reveal the gradients one layer at a time; yields to the kernel between frames."""
-        run = self._play_run = object()  # a later Play starts a new run; this one then ends
-        try:
-            if self.stage_slider.value >= self.model.n_layers:
-                self.stage_slider.value = 0
-            while (self.play_button.value and self._play_run is run
-                   and self.stage_slider.value < self.model.n_layers):
-                await asyncio.sleep(self.interval)
-                if not self.play_button.value or self._play_run is not run:
-                    break
-                self.stage_slider.value += 1
-        finally:
-            if self._play_run is run:
-                self.play_button.value = False
+    def _play_advance(self) -> None:
+        self.stage_slider.value += 1
 
-    @property
-    def playing(self) -> bool:
-        return bool(self.play_button.value)
+    def _play_rewind(self) -> None:
+        self.stage_slider.value = 0
 
     def _sync_controls(self) -> None:
         # Play is never a no-op (at the last layer it starts again from none); Pause stops

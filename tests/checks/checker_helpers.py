@@ -6,10 +6,13 @@ import pytest
 from backprop_lib.checks import ExerciseFailed
 
 
-def fails(checker, fn, *fragments, hidden=False, quiet=False):
-    """Run ``checker(fn)``; it must raise ExerciseFailed whose message has every fragment."""
+def fails_with(checker, fn, *fragments, hidden=False, **options):
+    """Run ``checker(fn, hidden=hidden, **options)``: it must raise exactly ExerciseFailed
+    (not a subclass, not another error) whose message contains every fragment; returns
+    the message. ``options`` go to the checker (``time_limit=``, ``quiet=``)."""
     with pytest.raises(ExerciseFailed) as info:
-        checker(fn, hidden=hidden, quiet=quiet)
+        checker(fn, hidden=hidden, **options)
+    assert type(info.value) is ExerciseFailed
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
@@ -20,8 +23,3 @@ def stub(*args):
     """What nbgrader leaves in a student's notebook."""
     # YOUR CODE HERE
     raise NotImplementedError()
-
-
-def fails_with(checker, fn, *fragments, hidden=False):
-    """:func:`fails`, with the checker's success line switched off."""
-    return fails(checker, fn, *fragments, hidden=hidden, quiet=True)

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from checker_helpers import fails_with
 
 from backprop_lib import checks
 from backprop_lib.checks import (
@@ -146,13 +147,6 @@ def mse_grad_no_mean(pred, y):
 
 def mse_grad_no_two(pred, y):
     return (pred - y) / len(pred)
-
-
-def fails_with(checker, student, **kwargs) -> str:
-    with pytest.raises(ExerciseFailed) as info:
-        checker(student, **kwargs)
-    assert type(info.value) is ExerciseFailed
-    return str(info.value)
 
 
 # ------------------------------------------------------------------------- tests

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb05_vectorized import check_linear_backward, check_linear_dW_loops, check_unbroadcast
 from backprop_lib.layers import unbroadcast as reference_unbroadcast
@@ -43,7 +43,7 @@ def test_dW_loops_correct(hidden, capsys):
     (lambda X, dout: X @ dout, ["raised ValueError", "shapes do not fit"]),
 ])
 def test_dW_loops_wrong(fn, fragments):
-    _fails(check_linear_dW_loops, fn, "Exercise 5.1", *fragments)
+    fails_with(check_linear_dW_loops, fn, "Exercise 5.1", *fragments)
 
 
 def test_dW_loops_swapped_indices_on_square():
@@ -54,13 +54,13 @@ def test_dW_loops_swapped_indices_on_square():
         if X.shape[1] != dout.shape[1]:
             return X.T @ dout
         return (X.T @ dout).T
-    _fails(check_linear_dW_loops, swapped, "indices are swapped")
+    fails_with(check_linear_dW_loops, swapped, "indices are swapped")
 
 
 def test_dW_loops_stub():
     def stub(X, dout):
         raise NotImplementedError()
-    msg = _fails(check_linear_dW_loops, stub, "not written yet")
+    msg = fails_with(check_linear_dW_loops, stub, "not written yet")
     assert "with X of shape" not in msg  # a stub fails whatever the inputs
 
 
@@ -91,21 +91,21 @@ def test_linear_backward_correct(hidden, capsys):
     (lambda X, W, d: 1 / 0, ["ZeroDivisionError"]),
 ])
 def test_linear_backward_wrong(fn, fragments):
-    _fails(check_linear_backward, fn, "Exercise 5.2", *fragments)
+    fails_with(check_linear_backward, fn, "Exercise 5.2", *fragments)
 
 
 def test_linear_backward_dX_without_transpose_on_square_layer():
     def square_bug(X, W, d):
         dX = d @ W if W.shape[0] == W.shape[1] else d @ W.T
         return dX, X.T @ d, d.sum(axis=0)
-    _fails(check_linear_backward, square_bug, "`dX`", "without transposing", "dout @ W.T")
+    fails_with(check_linear_backward, square_bug, "`dX`", "without transposing", "dout @ W.T")
 
 
 def test_linear_backward_dW_swapped_on_square_layer():
     def square_bug(X, W, d):
         dW = d.T @ X if W.shape[0] == W.shape[1] else X.T @ d
         return d @ W.T, dW, d.sum(axis=0)
-    _fails(check_linear_backward, square_bug, "`dW`", "dout.T @ X is the transpose")
+    fails_with(check_linear_backward, square_bug, "`dW`", "dout.T @ X is the transpose")
 
 
 # ---------------------------------------------------------------- Exercise 5.3
@@ -152,4 +152,4 @@ def ub_wrong_axis(grad, shape):
     (lambda g, s: g.sum(axis=5), ["raised", "AxisError"]),
 ])
 def test_unbroadcast_wrong(fn, fragments):
-    _fails(check_unbroadcast, fn, "Exercise 5.3", *fragments)
+    fails_with(check_unbroadcast, fn, "Exercise 5.3", *fragments)

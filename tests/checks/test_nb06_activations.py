@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb06_activations import (
     check_logsumexp,
@@ -39,14 +39,14 @@ def test_sigmoid_backward_correct(hidden, capsys):
     (lambda H, d: H.reshape(-1, 1) @ d.reshape(-1, 1), ["raised ValueError", "shapes do not fit"]),
 ])
 def test_sigmoid_backward_wrong(fn, fragments):
-    _fails(check_sigmoid_backward, fn, "Exercise 6.1", *fragments)
+    fails_with(check_sigmoid_backward, fn, "Exercise 6.1", *fragments)
 
 
 def test_sigmoid_backward_stub():
     def sigmoid_backward(H, dout):
         # YOUR CODE HERE
         raise NotImplementedError()
-    _fails(check_sigmoid_backward, sigmoid_backward, "`sigmoid_backward` is not written yet")
+    fails_with(check_sigmoid_backward, sigmoid_backward, "`sigmoid_backward` is not written yet")
 
 
 # ---------------------------------------------------------------- Exercise 6.2
@@ -68,7 +68,7 @@ def naive(Z):
 
 
 def test_logsumexp_naive_overflows_without_warnings(recwarn, capfd):
-    msg = _fails(check_logsumexp, naive, "contains inf", "overflows", "Subtract each row's maximum")
+    msg = fails_with(check_logsumexp, naive, "contains inf", "overflows", "Subtract each row's maximum")
     assert "around +1000" in msg
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert capfd.readouterr().err == ""
@@ -79,7 +79,7 @@ def test_logsumexp_naive_underflow_named():
         if Z.max() > 100:
             return lse(Z)
         return naive(Z)
-    _fails(check_logsumexp, naive_small_ok, "underflows to 0", "-inf")
+    fails_with(check_logsumexp, naive_small_ok, "underflows to 0", "-inf")
 
 
 @pytest.mark.parametrize("fn, fragments", [
@@ -92,7 +92,7 @@ def test_logsumexp_naive_underflow_named():
     (lambda Z: None, ["is None"]),
 ])
 def test_logsumexp_wrong(fn, fragments):
-    _fails(check_logsumexp, fn, "Exercise 6.2", *fragments)
+    fails_with(check_logsumexp, fn, "Exercise 6.2", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 6.3
@@ -127,7 +127,7 @@ def test_sce_backward_correct(hidden, capsys):
     (lambda Z, y: Z[y], ["`dlogits`"]),
 ])
 def test_sce_backward_wrong(fn, fragments):
-    _fails(check_softmax_cross_entropy_backward, fn, "Exercise 6.3", *fragments)
+    fails_with(check_softmax_cross_entropy_backward, fn, "Exercise 6.3", *fragments)
 
 
 def test_sce_backward_unstable_softmax_is_named(recwarn, capfd):
@@ -135,6 +135,6 @@ def test_sce_backward_unstable_softmax_is_named(recwarn, capfd):
         E = np.exp(Z)
         P = E / E.sum(axis=1, keepdims=True)
         return (P - onehot(y, Z.shape[1])) / len(y)
-    _fails(check_softmax_cross_entropy_backward, unstable, "NaN or inf", "Subtract each row's maximum")
+    fails_with(check_softmax_cross_entropy_backward, unstable, "NaN or inf", "Subtract each row's maximum")
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert capfd.readouterr().err == ""

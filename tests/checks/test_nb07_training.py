@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 
 from backprop_lib.checks.nb07_training import check_momentum_update, check_train_step
 from backprop_lib.layers import Parameter
@@ -95,7 +95,7 @@ def test_train_step_correct(fn, hidden, capsys):
     (backward_of_loss_value, ["raised ValueError"]),
 ])
 def test_train_step_wrong(fn, fragments):
-    _fails(check_train_step, fn, "Exercise 7.1", *fragments)
+    fails_with(check_train_step, fn, "Exercise 7.1", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 7.2
@@ -192,8 +192,8 @@ def double_lr(param, grad, velocity, lr, beta):
     (lambda p, g, v, lr, beta: 1 / 0, ["ZeroDivisionError"]),
 ])
 def test_momentum_wrong(fn, fragments):
-    _fails(check_momentum_update, fn, "Exercise 7.2", *fragments)
+    fails_with(check_momentum_update, fn, "Exercise 7.2", *fragments)
 
 
 def test_momentum_not_a_function():
-    _fails(check_momentum_update, None, "is None", "run the cell that defines it")
+    fails_with(check_momentum_update, None, "is None", "run the cell that defines it")

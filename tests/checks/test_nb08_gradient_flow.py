@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checks.nb08_gradient_flow import check_he_std, check_residual_backward, check_sigmoid_chain_grad
@@ -39,12 +39,12 @@ def test_he_std_correct(fn, hidden, capsys):
     (_stub, ["`he_std` is not written yet"]),
 ])
 def test_he_std_wrong(fn, fragments):
-    _fails(check_he_std, fn, "Exercise 8.1", *fragments)
+    fails_with(check_he_std, fn, "Exercise 8.1", *fragments)
 
 
 def test_he_std_stack_check():
     """Right for the listed fan_in values but not for 64: the 30-layer stack check catches it."""
-    _fails(check_he_std, lambda n: 0.3 if n == 64 else math.sqrt(2 / n), "30-layer ReLU stack",
+    fails_with(check_he_std, lambda n: 0.3 if n == 64 else math.sqrt(2 / n), "30-layer ReLU stack",
            "changed by a factor of")
 
 
@@ -115,13 +115,13 @@ def _chain_wrong(kind):
     ("sign", ["wrong"]),
 ])
 def test_sigmoid_chain_grad_wrong(kind, fragments):
-    _fails(check_sigmoid_chain_grad, _chain_wrong(kind), "Exercise 8.2", *fragments)
+    fails_with(check_sigmoid_chain_grad, _chain_wrong(kind), "Exercise 8.2", *fragments)
 
 
 def test_sigmoid_chain_grad_none_and_stub():
-    _fails(check_sigmoid_chain_grad, lambda x, w: None, "is None")
-    _fails(check_sigmoid_chain_grad, _stub, "not written yet")
-    _fails(check_sigmoid_chain_grad, lambda x, w: np.ones(len(w)), "should be a single number")
+    fails_with(check_sigmoid_chain_grad, lambda x, w: None, "is None")
+    fails_with(check_sigmoid_chain_grad, _stub, "not written yet")
+    fails_with(check_sigmoid_chain_grad, lambda x, w: np.ones(len(w)), "should be a single number")
 
 
 # ---------------------------------------------------------------- Exercise 8.3
@@ -202,10 +202,10 @@ def _res_wrong(kind):
     ("two_values", ["should return 3 values (dX, dW, db), but returned 2"]),
 ])
 def test_residual_backward_wrong(kind, fragments):
-    _fails(check_residual_backward, _res_wrong(kind), "Exercise 8.3", *fragments)
+    fails_with(check_residual_backward, _res_wrong(kind), "Exercise 8.3", *fragments)
 
 
 def test_residual_backward_none_raises_stub():
-    _fails(check_residual_backward, lambda X, W, b, dout: None, "returned None")
-    _fails(check_residual_backward, lambda X, W, b, dout: (X @ np.ones((2, 2)), 0, 0), "raised ValueError")
-    _fails(check_residual_backward, _stub, "not written yet")
+    fails_with(check_residual_backward, lambda X, W, b, dout: None, "returned None")
+    fails_with(check_residual_backward, lambda X, W, b, dout: (X @ np.ones((2, 2)), 0, 0), "raised ValueError")
+    fails_with(check_residual_backward, _stub, "not written yet")

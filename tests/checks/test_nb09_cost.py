@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checkpoint import activation_bytes
@@ -56,7 +56,7 @@ def test_fd_count_is_what_gradcheck_measures():
     (_stub, ["not written yet"]),
 ])
 def test_fd_forward_passes_wrong(fn, fragments):
-    _fails(check_fd_forward_passes, fn, "Exercise 9.1", *fragments)
+    fails_with(check_fd_forward_passes, fn, "Exercise 9.1", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 9.2
@@ -81,7 +81,7 @@ def test_count_matmuls_correct(hidden, capsys):
     (_stub, ["not written yet"]),
 ])
 def test_count_matmuls_wrong(fn, fragments):
-    _fails(check_count_matmuls, fn, "Exercise 9.2", *fragments)
+    fails_with(check_count_matmuls, fn, "Exercise 9.2", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 9.3
@@ -135,10 +135,10 @@ def _stored_wrong(kind):
     ("all_sizes", ["`bytes` is wrong"]),
 ])
 def test_stored_activation_bytes_wrong(kind, fragments):
-    _fails(check_stored_activation_bytes, _stored_wrong(kind), "Exercise 9.3", *fragments)
+    fails_with(check_stored_activation_bytes, _stored_wrong(kind), "Exercise 9.3", *fragments)
 
 
 def test_stored_activation_bytes_none_raises_stub():
-    _fails(check_stored_activation_bytes, lambda N, s, i: None, "is None")
-    _fails(check_stored_activation_bytes, lambda N, s, i: N * i * s.sum(), "raised AttributeError")
-    _fails(check_stored_activation_bytes, _stub, "not written yet")
+    fails_with(check_stored_activation_bytes, lambda N, s, i: None, "is None")
+    fails_with(check_stored_activation_bytes, lambda N, s, i: N * i * s.sum(), "raised AttributeError")
+    fails_with(check_stored_activation_bytes, _stub, "not written yet")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails as _fails
+from checker_helpers import fails_with
 from checker_helpers import stub as _stub
 
 from backprop_lib.checks.nb10_frameworks import check_silu_backward, check_torch_linear_backward
@@ -52,12 +52,12 @@ def test_silu_backward_correct(fn, hidden, capsys):
     (_stub, ["not written yet"]),
 ])
 def test_silu_backward_wrong(fn, fragments):
-    _fails(check_silu_backward, fn, "Exercise 10.1", *fragments)
+    fails_with(check_silu_backward, fn, "Exercise 10.1", *fragments)
 
 
 def test_silu_backward_hidden_reaches_large_inputs():
     """The hidden cases include Z = 30, where a careless exp still works but a wrong sign shows."""
-    _fails(check_silu_backward, lambda Z, d: d * _sig(Z), "treated sigma(Z) as a constant", hidden=True)
+    fails_with(check_silu_backward, lambda Z, d: d * _sig(Z), "treated sigma(Z) as a constant", hidden=True)
 
 
 # ---------------------------------------------------------------- Exercise 10.2
@@ -105,12 +105,12 @@ def _lin_wrong(kind):
     ("dict", ["should return 3 values (dX, dW_t, db), but returned a single dict"], False),
 ])
 def test_torch_linear_backward_wrong(kind, fragments, hidden):
-    _fails(check_torch_linear_backward, _lin_wrong(kind), "Exercise 10.2", *fragments, hidden=hidden)
+    fails_with(check_torch_linear_backward, _lin_wrong(kind), "Exercise 10.2", *fragments, hidden=hidden)
 
 
 def test_torch_linear_backward_none_and_stub():
-    _fails(check_torch_linear_backward, lambda X, W, d: None, "returned None")
-    _fails(check_torch_linear_backward, _stub, "not written yet")
+    fails_with(check_torch_linear_backward, lambda X, W, d: None, "returned None")
+    fails_with(check_torch_linear_backward, _stub, "not written yet")
 
 
 # ---------------------------------------------------------------- against PyTorch

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails, stub
+from checker_helpers import fails_with, stub
 
 from backprop_lib.checks.nb11_forward_mode import (
     check_dual_class,
@@ -54,7 +54,7 @@ def test_dual_class_correct(hidden, capsys):
     (stub, ["not written yet"]),
 ])
 def test_dual_class_wrong(cls, fragments):
-    fails(check_dual_class, cls, "Exercise 11.1", *fragments, quiet=True)
+    fails_with(check_dual_class, cls, "Exercise 11.1", *fragments)
 
 
 def test_dual_class_that_returns_nothing():
@@ -62,7 +62,7 @@ def test_dual_class_that_returns_nothing():
         def __mul__(self, o):
             self.value = self.value * o.value
 
-    fails(check_dual_class, NoReturn, "`.value` and `.tangent`", "return", quiet=True)
+    fails_with(check_dual_class, NoReturn, "`.value` and `.tangent`", "return")
 
 
 # ---------------------------------------------------------------- Exercise 11.2
@@ -96,7 +96,7 @@ def test_dual_functions_correct(hidden, capsys):
     (dual_exp, ["as a tuple"]),
 ])
 def test_dual_functions_wrong(fns, fragments):
-    fails(check_dual_functions, fns, "Exercise 11.2", *fragments, quiet=True)
+    fails_with(check_dual_functions, fns, "Exercise 11.2", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 11.3
@@ -128,7 +128,7 @@ def extra_call(f, x):
     (stub, ["not written yet"]),
 ])
 def test_gradient_by_jvps_wrong(fn, fragments):
-    fails(check_gradient_by_jvps, fn, "Exercise 11.3", *fragments, quiet=True)
+    fails_with(check_gradient_by_jvps, fn, "Exercise 11.3", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 11.4
@@ -153,4 +153,4 @@ def test_normalize_jvp_correct(hidden, capsys):
     (stub, ["not written yet"]),
 ])
 def test_normalize_jvp_wrong(fn, fragments):
-    fails(check_normalize_jvp, fn, "Exercise 11.4", *fragments, quiet=True)
+    fails_with(check_normalize_jvp, fn, "Exercise 11.4", *fragments)

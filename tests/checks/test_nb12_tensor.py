@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checker_helpers import fails, stub
+from checker_helpers import fails_with, stub
 
 from backprop_lib.checks.nb12_tensor import check_gather_vjp, check_log_softmax_vjp, check_max_vjp, check_sum_vjp
 from backprop_lib.losses import softmax
@@ -40,7 +40,7 @@ def _wrong_axis(g, shape, axis, keepdims):
     (stub, ["not written yet"]),
 ])
 def test_sum_vjp_wrong(fn, fragments):
-    fails(check_sum_vjp, fn, "Exercise 12.1", *fragments, quiet=True)
+    fails_with(check_sum_vjp, fn, "Exercise 12.1", *fragments)
 
 
 def test_sum_vjp_wrong_axis_on_a_square_is_named():
@@ -49,7 +49,7 @@ def test_sum_vjp_wrong_axis_on_a_square_is_named():
             return np.broadcast_to(g, shape).copy()
         return sum_vjp(g, shape, axis, keepdims)
 
-    fails(check_sum_vjp, wrong_axis_only_when_square, "wrong axis", "np.expand_dims", quiet=True)
+    fails_with(check_sum_vjp, wrong_axis_only_when_square, "wrong axis", "np.expand_dims")
 
 
 # ---------------------------------------------------------------- Exercise 12.2
@@ -80,7 +80,7 @@ def test_gather_vjp_correct(hidden, capsys):
     (stub, ["not written yet"]),
 ])
 def test_gather_vjp_wrong(fn, fragments):
-    fails(check_gather_vjp, fn, "Exercise 12.2", *fragments, quiet=True)
+    fails_with(check_gather_vjp, fn, "Exercise 12.2", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 12.3
@@ -105,7 +105,7 @@ def test_log_softmax_vjp_correct(hidden, capsys):
     (stub, ["not written yet"]),
 ])
 def test_log_softmax_vjp_wrong(fn, fragments):
-    fails(check_log_softmax_vjp, fn, "Exercise 12.3", *fragments, quiet=True)
+    fails_with(check_log_softmax_vjp, fn, "Exercise 12.3", *fragments)
 
 
 # ---------------------------------------------------------------- Exercise 12.4
@@ -137,4 +137,4 @@ def _argmin(g, x):
     (stub, ["not written yet"]),
 ])
 def test_max_vjp_wrong(fn, fragments):
-    fails(check_max_vjp, fn, "Exercise 12.4", *fragments, quiet=True)
+    fails_with(check_max_vjp, fn, "Exercise 12.4", *fragments)

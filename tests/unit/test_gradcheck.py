@@ -6,6 +6,7 @@ import pytest
 
 from backprop_lib.gradcheck import (
     CallCounter,
+    centered_difference,
     check_layer,
     check_model,
     compare,
@@ -53,6 +54,16 @@ def test_centered_beats_one_sided_difference():
     centered = numerical_gradient(lambda v: float(np.sin(v[0])), x.copy(), h=1e-3)[0]
     one_sided = (np.sin(0.7 + 1e-3) - np.sin(0.7)) / 1e-3
     assert abs(centered - exact) < 1e-3 * abs(one_sided - exact)
+
+
+def test_centered_difference_of_one_number():
+    f = CallCounter(lambda t: t ** 3)
+    assert centered_difference(f, 2.0, 0.1) == pytest.approx(12.0 + 0.1 ** 2, rel=1e-12)   # 3x^2 + h^2 exactly
+    assert f.calls == 2
+    assert centered_difference(np.sin, 0.7, 1e-3) == numerical_gradient(lambda v: float(np.sin(v[0])),
+                                                                         np.array([0.7]), h=1e-3)[0]
+    with pytest.raises(ValueError, match="h"):
+        centered_difference(np.sin, 0.7, 0.0)
 
 
 def test_rel_error_properties():

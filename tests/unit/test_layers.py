@@ -194,6 +194,36 @@ def test_input_grad_false_skips_dx_but_keeps_parameter_grads():
         np.testing.assert_array_equal(pa.grad, pb.grad)
 
 
+def test_sequential_steps_are_the_passes_one_layer_at_a_time():
+    net = Sequential(ReLU(), Linear(3, 4, seed=0), Tanh(), Linear(4, 2, seed=1))
+    X, G = RNG.standard_normal((5, 3)), RNG.standard_normal((5, 2))
+    outputs, x = [], X
+    for layer in net.layers:
+        x = layer.forward(x)
+        outputs.append(x)
+    steps = list(net.forward_steps(X))
+    assert [(i, layer) for i, layer, _ in steps] == list(enumerate(net.layers))
+    for (_, _, H), expected in zip(steps, outputs):
+        np.testing.assert_array_equal(H, expected)
+    assert [i for i, *_ in net.forward_steps(X, 1, 3)] == [1, 2]
+
+    net.forward(X)
+    dx = net.backward(G)
+    grads = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    back = list(net.backward_steps(G))
+    assert [i for i, *_ in back] == [3, 2, 1, 0]
+    np.testing.assert_array_equal(back[0][2], G)
+    for (_, _, _, passed_back), (_, _, received, _) in zip(back, back[1:]):
+        assert received is passed_back                      # dX of layer i is dH of layer i - 1
+    np.testing.assert_array_equal(back[-1][3], dx)
+    for p, g in zip(net.parameters(), grads):
+        np.testing.assert_array_equal(p.grad, g)
+    net.zero_grad()
+    skipped = list(net.backward_steps(G, input_grad=False))
+    assert [i for i, *_ in skipped] == [3, 2, 1] and skipped[-1][3] is None   # ReLU (0) has no parameters
+
+
 def test_backward_before_forward_raises():
     with pytest.raises(RuntimeError, match="before forward"):
         Linear(2, 3).backward(np.ones((1, 3)))

@@ -9,22 +9,25 @@ import pytest
 
 from backprop_lib.scalar import MLP, Layer, Module, Neuron, Value, topological_order
 
+from .finite_differences import partial_difference
+
 
 def rel_error(a: float, b: float) -> float:
     return abs(a - b) / max(abs(a), abs(b), 1e-8)
 
 
 def numerical_grad(loss_fn, params: list[Value], i: int) -> float:
-    """Centered difference of ``loss_fn()`` (a float) in parameter ``i``, in float64."""
-    p = params[i]
-    x = p.data
-    h = 1e-5 * max(1.0, abs(x))
-    p.data = x + h
-    up = loss_fn()
-    p.data = x - h
-    down = loss_fn()
-    p.data = x
-    return (up - down) / (2 * h)
+    """Centered difference of ``loss_fn()`` (a float) in parameter ``i``; the parameters keep their values."""
+    values = [p.data for p in params]
+
+    def loss_at(xs: list[float]) -> float:
+        params[i].data = xs[i]
+        try:
+            return loss_fn()
+        finally:
+            params[i].data = values[i]
+
+    return partial_difference(loss_at, values, i)
 
 
 def mse_loss(model, X, y) -> Value:
