@@ -64,8 +64,8 @@ class CheckContext:
         self.time_limit = time_limit
         self.name = checker.name
         self.passed = 0
-        # the package's classes of the objects handed to the student's code (grade's check
-        # for an answer that uses the package's own code lets these through)
+        # the package's classes of the objects handed to the student's code by `run` (grade's
+        # check for an answer that uses the package's own code lets these through)
         self.handed: set[type] = set()
         self._case: str | None = None
         seed = zlib.crc32(f"{checker.exercise}/{checker.name}/{'hidden' if hidden else 'public'}".encode())
@@ -104,8 +104,7 @@ class CheckContext:
             args = copy.deepcopy(args)
             kwargs = copy.deepcopy(kwargs)
         label = name or getattr(fn, "__name__", None) or self.name
-        if fn is self.student:
-            self._note_handed(args, kwargs)
+        self._note_handed(args, kwargs)
         try:
             result = call_student(fn, *args, name=label, time_limit=self.time_limit, **kwargs)
         except ExerciseFailed as exc:
