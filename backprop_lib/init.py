@@ -15,13 +15,15 @@ choose :math:`\sigma` to keep the variance roughly constant:
 =============  =======================================================  =====================
 scheme         standard deviation of each weight                         suited to
 =============  =======================================================  =====================
-``"xavier"``   :math:`\sigma = \sqrt{2 / (n_\text{in} + n_\text{out})}`  tanh, sigmoid, linear
+``"xavier"``   :math:`\sigma = \sqrt{2 / (n_\text{in} + n_\text{out})}`  tanh, linear
 ``"he"``       :math:`\sigma = \sqrt{2 / n_\text{in}}`                   ReLU (it zeroes half)
 ``float`` s    :math:`\sigma = s` (fixed scale, e.g. 0.01)               experiments
 =============  =======================================================  =====================
 
 Xavier (Glorot & Bengio, 2010) averages the forward condition
-:math:`n_\text{in}\sigma^2 = 1` and the backward one :math:`n_\text{out}\sigma^2 = 1`.
+:math:`n_\text{in}\sigma^2 = 1` and the backward one :math:`n_\text{out}\sigma^2 = 1`,
+which assume an activation with slope 1 at 0 (tanh, or none). The sigmoid's slope at 0
+is 1/4, so Xavier gives its layers a gain of about 1/4 (notebook 08).
 He (Kaiming He et al., 2015) doubles the forward condition because a ReLU passes only
 about half of its inputs. All weights here are drawn from a normal distribution
 with mean 0; biases start at 0.

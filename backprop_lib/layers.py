@@ -130,7 +130,9 @@ class ArrayModule:
         """Output for input ``x`` (checked: float array without NaN; ints become float64)."""
         if not is_clean_float(x):                  # names the module only when something is wrong
             x = as_float_array(x, "input", self._who())
-        return self.forward_unchecked(x)
+        out = self.forward_unchecked(x)
+        self._out_shape = out.shape                # so that a subclass need only write the two passes
+        return out
 
     __call__ = forward
 

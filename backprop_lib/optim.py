@@ -12,6 +12,9 @@ written as in PyTorch so the two agree step for step:
 * Momentum: :math:`v \leftarrow \beta v + g,\quad \theta \leftarrow \theta - \eta v`
 * Adam: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\quad v \leftarrow \beta_2 v + (1-\beta_2) g^2,`
   :math:`\quad \theta \leftarrow \theta - \eta\,\dfrac{m/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}`
+
+:func:`clip_grad_norm` rescales all gradients together before a step when their global
+norm is too large (exploding gradients), as ``torch.nn.utils.clip_grad_norm_`` does.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import numpy as np
 from ._validate import check_nonnegative_float, check_positive_float
 from .layers import Parameter
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "clip_grad_norm"]
 
 
 class Optimizer:
@@ -159,3 +162,37 @@ class Adam(Optimizer):
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr:g}, betas=({self.beta1:g}, {self.beta2:g}), eps={self.eps:g})"
+
+
+def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
+    r"""Clip the gradients of ``params`` by their global norm, in place; return that norm.
+
+    The global norm is :math:`\|g\| = \sqrt{\sum_p \sum_i g_{p,i}^2}` over every entry
+    of every gradient. If it exceeds ``max_norm``, every gradient is multiplied by the
+    same factor :math:`\text{max\_norm}/\|g\|`: the direction of the whole gradient is
+    kept and its length becomes ``max_norm``, so an SGD step moves the parameters by at
+    most ``lr * max_norm``. Gradients already within the limit are left alone. Returns
+    the norm *before* clipping (as PyTorch's ``clip_grad_norm_``, which also adds
+    ``1e-6`` to the norm in the factor; this one does not). A non-finite norm is
+    returned as it is and nothing is scaled.
+    """
+    who = "clip_grad_norm"
+    if isinstance(params, Parameter):
+        params = [params]
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{who}: params[{i}] must be a Parameter, got {type(p).__name__}")
+    max_norm = check_positive_float(max_norm, "max_norm", who)
+    if not params:
+        return 0.0
+    biggest = max(float(np.max(np.abs(p.grad), initial=0.0)) for p in params)
+    if biggest == 0.0 or not math.isfinite(biggest):
+        return biggest
+    # scaled by the largest entry first, so that huge gradients do not overflow when squared
+    total = biggest * math.sqrt(sum(float(np.sum(np.square(p.grad / biggest))) for p in params))
+    if total > max_norm:
+        factor = max_norm / total
+        for p in params:
+            p.grad *= factor
+    return total

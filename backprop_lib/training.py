@@ -11,10 +11,18 @@
 ``run(n)`` does it ``n`` times. A loss that becomes NaN or infinite stops training with
 a :class:`FloatingPointError` naming the step and the learning rate, instead of a
 silently diverged network. Steps are numbered from 1.
+
+Around the trainer, the pieces of a training run with held-out data:
+
+* :func:`train_val_split` shuffles the rows once and holds out a fraction for validation;
+* :func:`shuffled_batches` cuts one epoch into mini-batches, in a fresh random order;
+* :func:`fit` trains for a number of epochs and measures the validation accuracy after
+  each one.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,21 +31,23 @@ from ._validate import as_float_array, check_positive_int, make_rng
 from .layers import ArrayModule
 from .losses import Loss
 
-__all__ = ["Trainer", "predict", "accuracy"]
+__all__ = ["Trainer", "predict", "accuracy", "shuffled_batches", "train_val_split", "fit", "FitHistory"]
 
 
 class Trainer:
     """Mini-batch (or full-batch) training of ``net`` on ``(X, y)``.
 
     ``batch_size=None`` (or one >= N) uses the whole data set every step. Otherwise each epoch visits
-    the rows in a fresh random order (from ``seed``), ``batch_size`` rows per step; the
-    last batch of an epoch may be smaller.
+    the rows in a fresh random order (:func:`shuffled_batches`, drawn from ``seed``, or from
+    the generator ``rng`` when one is given, which then replaces the seed), ``batch_size``
+    rows per step; the last batch of an epoch may be smaller.
 
     Attributes: ``history`` (the loss of every completed step), ``step_count``.
     """
 
     def __init__(self, net: ArrayModule, loss_fn: Loss, optimizer: Any, X: Any, y: Any,
-                 batch_size: int | None = None, seed: int = 0) -> None:
+                 batch_size: int | None = None, seed: int = 0,
+                 rng: np.random.Generator | None = None) -> None:
         who = "Trainer"
         if not isinstance(net, ArrayModule):
             raise TypeError(f"{who}: net must be an ArrayModule, got {type(net).__name__}")
@@ -57,9 +67,8 @@ class Trainer:
         self.net, self.loss_fn, self.optimizer = net, loss_fn, optimizer
         N = self.X.shape[0]
         self.batch_size = N if batch_size is None else min(check_positive_int(batch_size, "batch_size", who), N)
-        self._rng = make_rng(seed, who=who)
-        self._order = np.arange(N)
-        self._pos = N                              # forces a shuffle at the first mini-batch
+        self._rng = make_rng(None if rng is not None else seed, rng, who)
+        self._batches: list[np.ndarray] = []       # what is left of this epoch's batches
         self.history: list[float] = []
         self.step_count = 0
 
@@ -67,12 +76,15 @@ class Trainer:
         N = self.X.shape[0]
         if self.batch_size == N:
             return self.X, self.y
-        if self._pos >= N:
-            self._order = self._rng.permutation(N)
-            self._pos = 0
-        idx = self._order[self._pos:self._pos + self.batch_size]
-        self._pos += self.batch_size
+        if not self._batches:                      # a new epoch: a fresh order
+            self._batches = shuffled_batches(N, self.batch_size, self._rng)[::-1]
+        idx = self._batches.pop()
         return self.X[idx], self.y[idx]
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps that visit every row once: ``ceil(N / batch_size)``."""
+        return -(-self.X.shape[0] // self.batch_size)
 
     def step(self) -> float:
         """One forward / backward / update / zero_grad; returns the loss before the update."""
@@ -129,3 +141,69 @@ def accuracy(net: ArrayModule, X: Any, y: Any) -> float:
     if y.shape != pred.shape:
         raise ValueError(f"accuracy: y must have shape {pred.shape}, got {y.shape}")
     return float(np.mean(pred == y))
+
+
+def shuffled_batches(N: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """One epoch of mini-batches: the row indices ``0 .. N-1`` in a fresh random order
+    (``rng.permutation(N)``), cut into arrays of ``batch_size`` (the last may be smaller).
+
+    Every row appears exactly once per epoch, and each epoch has its own order.
+    """
+    N = check_positive_int(N, "N", "shuffled_batches")
+    batch_size = check_positive_int(batch_size, "batch_size", "shuffled_batches")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"shuffled_batches: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    order = rng.permutation(N)
+    return [order[start:start + batch_size] for start in range(0, N, batch_size)]
+
+
+def train_val_split(X: Any, y: Any, val_fraction: float, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(X_train, y_train, X_val, y_val)``: the rows shuffled once, the first
+    ``round(val_fraction * N)`` held out for validation, the rest for training.
+
+    Shuffling matters: data sets are often stored sorted (``make_spirals`` puts the
+    classes one after the other), and the last rows alone would be a single class.
+    """
+    who = "train_val_split"
+    X = as_float_array(X, "X", who)
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"{who}: X has {X.shape[0]} rows but y has shape {y.shape}; they need one target per row")
+    if not 0 < float(val_fraction) < 1:
+        raise ValueError(f"{who}: val_fraction must be between 0 and 1, got {val_fraction!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    N = X.shape[0]
+    n_val = int(round(float(val_fraction) * N))
+    if not 0 < n_val < N:
+        raise ValueError(f"{who}: val_fraction={val_fraction} of {N} rows leaves {n_val} for validation "
+                         f"and {N - n_val} for training; both need at least one")
+    order = rng.permutation(N)
+    val, train = order[:n_val], order[n_val:]
+    return X[train], y[train], X[val], y[val]
+
+
+@dataclass
+class FitHistory:
+    """What :func:`fit` measured, one entry per epoch."""
+
+    train_loss: list[float] = field(default_factory=list)   #: mean of the epoch's batch losses
+    val_accuracy: list[float] = field(default_factory=list)  #: accuracy on the held-out rows
+
+
+def fit(net: ArrayModule, loss_fn: Loss, optimizer: Any, X_train: Any, y_train: Any, X_val: Any, y_val: Any,
+        epochs: int, batch_size: int, rng: np.random.Generator) -> FitHistory:
+    """Train for ``epochs`` passes over ``(X_train, y_train)`` in shuffled mini-batches
+    (:func:`shuffled_batches`, one permutation per epoch drawn from ``rng``), one
+    :class:`Trainer` step per batch; after each epoch record the mean of its batch losses
+    and the accuracy on ``(X_val, y_val)``, data the updates never saw.
+    """
+    epochs = check_positive_int(epochs, "epochs", "fit", minimum=0)
+    trainer = Trainer(net, loss_fn, optimizer, X_train, y_train, batch_size=batch_size, rng=rng)
+    history = FitHistory()
+    for _ in range(epochs):
+        losses = trainer.run(trainer.steps_per_epoch)
+        history.train_loss.append(float(np.mean(losses)))
+        history.val_accuracy.append(accuracy(net, X_val, y_val))
+    return history

@@ -1,10 +1,17 @@
 r"""Checkers for notebook 05, "Vectorizing backprop".
 
-* Exercise 5.1 ``linear_dW_loops(X, dout)``: :math:`\bar W_{ij} = \sum_n X_{ni}\,\bar Z_{nj}`
-  written with explicit loops (the scalar picture).
-* Exercise 5.2 ``linear_backward(X, W, dout) -> (dX, dW, db)`` for :math:`Z = XW + b`.
+* Exercise 5.1 ``linear_backward_loops(X, W, dout) -> (dX, dW, db)`` for :math:`Z = XW + b`,
+  with explicit loops: the student derives :math:`\bar X_{ni}` and :math:`\bar b_j` entry by
+  entry (the notebook derives only :math:`\bar W_{ij}`).
+* Exercise 5.2 ``linear_backward(X, W, dout) -> (dX, dW, db)``: the same three gradients as
+  matrix products.
 * Exercise 5.3 ``unbroadcast(grad, shape)``: sum a gradient back to the shape of an
   array that was broadcast in the forward pass.
+* Exercise 5.4 ``distances_backward(X, C, dD) -> (dX, dC)`` for the squared distances
+  :math:`D_{nm} = \lVert X_{n,:} - C_{m,:} \rVert^2` between examples and centres (a derivation
+  the notebook does not write out).
+* Exercise 5.5 ``two_layer_backward(X, Y, W1, b1, W2, b2) -> (loss, dW1, db1, dW2, db2)``: a
+  Linear-tanh-Linear network with a mean squared error, forward and backward by hand.
 """
 from __future__ import annotations
 
@@ -13,7 +20,8 @@ import numpy as np
 from ..layers import unbroadcast
 from .framework import exercise
 
-__all__ = ["check_linear_dW_loops", "check_linear_backward", "check_unbroadcast"]
+__all__ = ["check_linear_backward_loops", "check_linear_backward", "check_unbroadcast",
+           "check_distances_backward", "check_two_layer_backward"]
 
 
 def _shape_of(x):
@@ -23,33 +31,73 @@ def _shape_of(x):
         return None
 
 
+def _dW_mistakes(X, dout):
+    """Known wrong weight gradients (dW = X.T @ dout is right)."""
+    N = X.shape[0]
+    expected = X.T @ dout
+    mistakes = {
+        "only the last example is counted: did you write `=` instead of `+=` inside the "
+        "loop over examples? Every example uses W[i, j], so their contributions add up":
+            np.outer(X[-1], dout[-1]),
+        "only the first example is counted: the sum must run over all N examples":
+            np.outer(X[0], dout[0]),
+        "the indices are swapped: dW[i, j] = sum over n of X[n, i] * dout[n, j]": expected.T,
+    }
+    if N > 1:
+        mistakes["this is the average over the examples, not the sum: do not divide by N here "
+                 "(dout already carries any 1/N of the loss)"] = expected / N
+    return mistakes
+
+
 # ------------------------------------------------------------------ Exercise 5.1
 
 
-@exercise("Exercise 5.1", "linear_dW_loops")
-def check_linear_dW_loops(c):
-    """``linear_dW_loops(X, dout)`` must return ``X.T @ dout`` (shape ``(n_in, n_out)``)."""
+@exercise("Exercise 5.1", "linear_backward_loops")
+def check_linear_backward_loops(c):
+    """``linear_backward_loops(X, W, dout)`` must return ``(dout @ W.T, X.T @ dout, dout.sum(0))``."""
     for N, n_in, n_out in c.cases([(2, 3, 4), (4, 2, 3), (3, 3, 3)],
                                   hidden=[(5, 4, 2), (7, 3, 6), (4, 4, 4), (1, 5, 3)]):
         X = c.rng.normal(size=(N, n_in))
+        W = c.rng.normal(size=(n_in, n_out))
         dout = c.rng.normal(size=(N, n_out))
-        expected = X.T @ dout
-        with c.case(f"X of shape {X.shape}, dout of shape {dout.shape}"):
-            dW = c.call(X, dout)
+        dX_ref, dW_ref, db_ref = dout @ W.T, X.T @ dout, dout.sum(axis=0)
+        with c.case(f"X of shape {X.shape}, W of shape {W.shape}, dout of shape {dout.shape}"):
+            dX, dW, db = c.call(X, W, dout, returns=("dX", "dW", "db"))
+
             if _shape_of(dW) == (n_out, n_in) and n_in != n_out:
                 c.fail(f"`dW` has shape {(n_out, n_in)}, the transpose of W's shape {(n_in, n_out)}: "
                        "dW[i, j] belongs to W[i, j], which connects input i to output j.")
-            c.compare("dW", dW, expected, mistakes={
-                "only the last example is counted: did you write `=` instead of `+=` inside the "
-                "loop over examples? Every example uses W[i, j], so their contributions add up":
-                    np.outer(X[-1], dout[-1]),
-                "only the first example is counted: the sum must run over all N examples":
-                    np.outer(X[0], dout[0]),
-                "this is the average over the examples, not the sum: do not divide by N here "
-                "(dout already carries any 1/N of the loss)": expected / N,
-                "the indices are swapped: dW[i, j] = sum over n of X[n, i] * dout[n, j]":
-                    expected.T,
-            })
+            c.compare("dW", dW, dW_ref, mistakes=_dW_mistakes(X, dout))
+
+            if N != n_out and _shape_of(db) == (N,):
+                c.fail(f"`db` has shape ({N},), one number per example. b[j] is added to Z[n, j] for "
+                       f"every example n: db[j] adds up dout[n, j] over n, giving shape ({n_out},).")
+            db_mistakes = {
+                "only the last example is counted (`=` instead of `+=`?): b[j] is used by every "
+                "example, so db[j] adds up dout[n, j] over all n": dout[-1],
+                "this is the mean over the examples, not the sum: b[j] is used once per example "
+                "and gradients add at forks": dout.mean(axis=0),
+            }
+            c.compare("db", db, db_ref, mistakes=db_mistakes)
+
+            if _shape_of(dX) == (n_in, N) and n_in != N:
+                c.fail(f"`dX` has shape {(n_in, N)}, the transpose of X's shape {(N, n_in)}: "
+                       "dX[n, i] belongs to X[n, i], input i of example n.")
+            dX_mistakes = {
+                "only the last output j is counted (`=` instead of `+=` in the loop over j?): "
+                "X[n, i] feeds every output Z[n, 0], ..., Z[n, n_out-1] of its example, and the "
+                "contributions add up": dout[:, -1:] * W[:, -1],
+                "every row of dX is the same sum over all examples: X[n, i] is used only by "
+                "example n's outputs Z[n, :], so dX[n, i] adds up over j only, not over n":
+                    np.tile(dX_ref.sum(axis=0), (N, 1)),
+            }
+            if n_in == n_out:
+                dX_mistakes["the indices of W are swapped: X[n, i] reaches Z[n, j] through W[i, j] "
+                            "(input i to output j), not W[j, i]"] = dout @ W
+            if N > 1:
+                dX_mistakes["you divided by N: do not average here. dout already carries the 1/N of "
+                            "the loss; the layer only applies the chain rule"] = dX_ref / N
+            c.compare("dX", dX, dX_ref, mistakes=dX_mistakes)
 
 
 # ------------------------------------------------------------------ Exercise 5.2
@@ -138,3 +186,134 @@ def check_unbroadcast(c):
                        "the leading axes that broadcasting added, then (keepdims=True) over the axes "
                        "where `shape` has a 1.")
             c.compare("unbroadcast(grad, shape)", got, expected, mistakes=mistakes)
+
+
+# ------------------------------------------------------------------ Exercise 5.4
+
+
+def _distances_reference(X, C, dD):
+    diff = X[:, None, :] - C[None, :, :]             # (N, M, d)
+    weighted = 2 * dD[:, :, None] * diff
+    return weighted.sum(axis=1), -weighted.sum(axis=0), diff
+
+
+@exercise("Exercise 5.4", "distances_backward")
+def check_distances_backward(c):
+    """``distances_backward(X, C, dD)`` returns ``(dX, dC)`` for ``D[n, m] = sum_k (X[n, k] - C[m, k])**2``."""
+    for N, M, d in c.cases([(4, 3, 2), (5, 2, 3), (3, 3, 3)],
+                           hidden=[(6, 4, 2), (2, 5, 4), (1, 3, 2), (7, 7, 3)]):
+        X = c.rng.normal(size=(N, d))
+        C = c.rng.normal(size=(M, d))
+        dD = c.rng.normal(size=(N, M))
+        dX_ref, dC_ref, diff = _distances_reference(X, C, dD)
+        with c.case(f"X of shape {X.shape}, C of shape {C.shape}, dD of shape {dD.shape}"):
+            dX, dC = c.call(X, C, dD, returns=("dX", "dC"))
+            for name, got, axis, who in (("dX", dX, 1, "X[n]"), ("dC", dC, 0, "C[m]")):
+                if _shape_of(got) == (N, M, d):
+                    others = "the M centres" if axis == 1 else "the N examples"
+                    c.fail(f"`{name}` has shape {(N, M, d)}: one gradient per (example, centre) pair. "
+                           f"{who} was broadcast over {others}, so its gradient is the sum over axis "
+                           f"{axis} (unbroadcast, section 4).")
+            dX_mistakes = {
+                "the 2 of the square is missing: the derivative of (x - c)**2 with respect to x "
+                "is 2 (x - c)": dX_ref / 2,
+                "the upstream gradient dD is missing: each distance D[n, m] brings its own "
+                "dD[n, m], which multiplies its local derivative": 2 * diff.sum(axis=1),
+                "you differentiated only the X**2 part of (X - C)**2: the cross term -2 X C "
+                "depends on X too, so the local derivative is 2 (X[n] - C[m])":
+                    2 * dD.sum(axis=1)[:, None] * X,
+            }
+            if M > 1:
+                dX_mistakes["this is an average over the centres: X[n] is used by all M distances "
+                            "D[n, :], and the gradients of all uses add up"] = dX_ref / M
+            c.compare("dX", dX, dX_ref, mistakes=dX_mistakes)
+            dC_mistakes = {
+                "the sign of dC is wrong: C enters the difference X - C with a minus sign, so "
+                "its local derivative is -2 (X[n] - C[m])": -dC_ref,
+                "the 2 of the square is missing: the derivative of (x - c)**2 with respect to c "
+                "is -2 (x - c)": dC_ref / 2,
+                "the upstream gradient dD is missing: each distance D[n, m] brings its own "
+                "dD[n, m]": -2 * diff.sum(axis=0),
+            }
+            if N > 1:
+                dC_mistakes["this is an average over the examples: C[m] is used by all N distances "
+                            "D[:, m], and the gradients of all uses add up"] = dC_ref / N
+            c.compare("dC", dC, dC_ref, mistakes=dC_mistakes)
+
+
+# ------------------------------------------------------------------ Exercise 5.5
+
+
+def _two_layer_reference(X, Y, W1, b1, W2, b2):
+    Z1 = X @ W1 + b1
+    H = np.tanh(Z1)
+    Z2 = H @ W2 + b2
+    loss = float(np.mean((Z2 - Y) ** 2))
+    dZ2 = 2 * (Z2 - Y) / Z2.size
+    dW2, db2 = H.T @ dZ2, dZ2.sum(axis=0)
+    dH = dZ2 @ W2.T
+    dZ1 = dH * (1 - H ** 2)
+    dW1, db1 = X.T @ dZ1, dZ1.sum(axis=0)
+    return dict(Z1=Z1, H=H, Z2=Z2, loss=loss, dZ2=dZ2, dW2=dW2, db2=db2, dH=dH, dZ1=dZ1, dW1=dW1, db1=db1)
+
+
+@exercise("Exercise 5.5", "two_layer_backward")
+def check_two_layer_backward(c):
+    """``two_layer_backward(X, Y, W1, b1, W2, b2)`` returns ``(loss, dW1, db1, dW2, db2)``."""
+    for N, n_in, n_hidden, n_out in c.cases([(5, 3, 4, 2), (4, 2, 3, 3)],
+                                            hidden=[(6, 4, 5, 2), (3, 3, 3, 3), (1, 2, 4, 3)]):
+        X = c.rng.normal(size=(N, n_in))
+        Y = c.rng.normal(size=(N, n_out))
+        W1 = c.rng.normal(scale=0.8, size=(n_in, n_hidden))
+        b1 = c.rng.normal(scale=0.5, size=n_hidden)
+        W2 = c.rng.normal(scale=0.8, size=(n_hidden, n_out))
+        b2 = c.rng.normal(scale=0.5, size=n_out)
+        r = _two_layer_reference(X, Y, W1, b1, W2, b2)
+        M = N * n_out
+        with c.case(f"X of shape {X.shape}, {n_hidden} hidden units, Y of shape {Y.shape}"):
+            loss, dW1, db1, dW2, db2 = c.call(X, Y, W1, b1, W2, b2, returns=("loss", "dW1", "db1", "dW2", "db2"))
+            sq = (r["Z2"] - Y) ** 2
+            loss_mistakes = {f"this is the sum of the squared errors: the loss is their mean over all "
+                             f"N * n_out = {M} entries": float(sq.sum())}
+            if n_out > 1:
+                loss_mistakes["you divided by N only: the mean is over all N * n_out entries of Z2 "
+                              "(Z2.size)"] = float(sq.sum() / N)
+            c.compare("loss", loss, r["loss"], mistakes=loss_mistakes)
+
+            dZ2, H = r["dZ2"], r["H"]
+            dW2_mistakes = {
+                "the 2 from the derivative of the square is missing in dZ2 = 2 (Z2 - Y) / Z2.size":
+                    r["dW2"] / 2,
+                "dW2 uses Z1, the input of the tanh: the second Linear layer's input is H = tanh(Z1), "
+                "so dW2 = H.T @ dZ2": r["Z1"].T @ dZ2,
+                "the sign is flipped: dZ2 = 2 (Z2 - Y) / Z2.size, prediction minus target":
+                    -r["dW2"],
+            }
+            if n_out > 1:
+                dW2_mistakes["dZ2 is divided by N only: the loss averages over all N * n_out entries, "
+                             "so dZ2 = 2 (Z2 - Y) / Z2.size"] = r["dW2"] * n_out
+            if N > 1:
+                dW2_mistakes["dZ2 has no 1/Z2.size: the mean over the entries puts it there, "
+                             "dZ2 = 2 (Z2 - Y) / Z2.size"] = r["dW2"] * M
+            c.compare("dW2", dW2, r["dW2"], mistakes=dW2_mistakes)
+            c.compare("db2", db2, r["db2"], mistakes={
+                "this is the mean of dZ2 over the batch: b2 is used once per example, sum the rows":
+                    dZ2.mean(axis=0)})
+
+            dH = r["dH"]
+            dW1_mistakes = {
+                "the tanh's local derivative is missing: dZ1 = dH * (1 - H**2), not dH": X.T @ dH,
+                "1 - Z1**2 uses the tanh's input: its derivative is 1 - tanh(Z1)**2 = 1 - H**2":
+                    X.T @ (dH * (1 - r["Z1"] ** 2)),
+                "the tanh was applied twice: H already is tanh(Z1), so the local derivative is "
+                "1 - H**2, not 1 - tanh(H)**2": X.T @ (dH * (1 - np.tanh(H) ** 2)),
+                "the 2 from the derivative of the square is missing in dZ2 = 2 (Z2 - Y) / Z2.size":
+                    r["dW1"] / 2,
+            }
+            if n_hidden == n_out:
+                dW1_mistakes["dH = dZ2 @ W2 uses W2 without transposing it: dH = dZ2 @ W2.T"] = \
+                    X.T @ ((dZ2 @ W2) * (1 - H ** 2))
+            c.compare("dW1", dW1, r["dW1"], mistakes=dW1_mistakes)
+            c.compare("db1", db1, r["db1"], mistakes={
+                "db1 sums dH, before the tanh: the bias b1 sits inside the tanh, so sum dZ1 = "
+                "dH * (1 - H**2) over the batch": dH.sum(axis=0)})

@@ -5,6 +5,14 @@ r"""Checkers for notebook 07, "Training multilayer networks".
 * Exercise 7.2 ``momentum_update(param, grad, velocity, lr, beta)``: in place,
   :math:`v \leftarrow \beta v + g,\ \theta \leftarrow \theta - \eta v` (PyTorch's convention,
   as :class:`backprop_lib.optim.Momentum`).
+* Exercise 7.3 ``AdamOptimizer(params, lr, beta1, beta2, eps)`` with ``step()`` and
+  ``zero_grad()``: Adam with the bias correction the student derives, step for step as
+  :class:`backprop_lib.optim.Adam`.
+* Exercise 7.4 ``train_val_split(X, y, val_fraction, rng)``: one shuffle, a held-out part.
+* Exercise 7.5 ``fit(net, loss_fn, opt, X_train, y_train, X_val, y_val, epochs, batch_size, rng)
+  -> (train_losses, val_accuracies)``: epochs of shuffled mini-batches, checked by watching
+  what the student's loop does (which rows each step sees, how often the optimizer steps)
+  and replaying the same batches with the package's step.
 """
 from __future__ import annotations
 
@@ -12,13 +20,14 @@ import copy
 
 import numpy as np
 
-from ..layers import Linear, Sequential, Tanh
+from ..layers import Linear, Parameter, Sequential, Tanh
 from ..losses import SoftmaxCrossEntropy
-from ..optim import SGD, Momentum
-from ..training import Trainer
+from ..optim import SGD, Adam, Momentum
+from ..training import Trainer, accuracy
 from .framework import exercise
 
-__all__ = ["check_train_step", "check_momentum_update"]
+__all__ = ["check_train_step", "check_momentum_update", "check_adam_optimizer", "check_train_val_split",
+           "check_fit"]
 
 
 # ------------------------------------------------------------------ Exercise 7.1
@@ -126,3 +135,345 @@ def check_momentum_update(c):
                     "param -= lr * velocity": -lr * grad,
                     "param moves uphill: it must be param -= lr * velocity (minus, not plus)": -step_ref,
                 })
+
+
+# ------------------------------------------------------------------ Exercise 7.3
+
+
+def _adam_variant(params0, grads, lr, b1, b2, eps, *, correct_m=True, correct_v=True, t_fixed=None,
+                  eps_inside=False, sign=1.0):
+    """Parameters after Adam steps with the given gradients, with optional known mistakes."""
+    data = [p.copy() for p in params0]
+    m = [np.zeros_like(p) for p in data]
+    v = [np.zeros_like(p) for p in data]
+    out = []
+    with np.errstate(all="ignore"):
+        for t, step_grads in enumerate(grads, start=1):
+            tt = t if t_fixed is None else t_fixed
+            for k, g in enumerate(step_grads):
+                m[k] = b1 * m[k] + (1 - b1) * g
+                v[k] = b2 * v[k] + (1 - b2) * g * g
+                m_hat = m[k] / (1 - b1 ** tt) if correct_m else m[k]
+                v_hat = v[k] / (1 - b2 ** tt) if correct_v else v[k]
+                denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+                data[k] = data[k] - sign * lr * m_hat / denom
+            out.append([d.copy() for d in data])
+    return out
+
+
+@exercise("Exercise 7.3", "AdamOptimizer")
+def check_adam_optimizer(c):
+    """``AdamOptimizer(params, lr, beta1, beta2, eps)`` must move the parameters as ``optim.Adam`` does."""
+    cls_name = getattr(c.student, "__name__", "AdamOptimizer")
+    if not isinstance(c.student, type):
+        c.fail(f"`{cls_name}` should be a class (the `class AdamOptimizer:` cell), but it is "
+               f"{type(c.student).__name__}: run that cell again, without calling it.", name_case=False)
+    settings = c.cases([(0.01, 0.9, 0.999, 1e-8), (0.1, 0.5, 0.9, 1e-8)],
+                       hidden=[(0.001, 0.9, 0.999, 1e-8), (0.05, 0.8, 0.99, 1e-6), (0.2, 0.0, 0.5, 1e-8)])
+    for lr, b1, b2, eps in settings:
+        shapes = [(2, 3), (3,)]
+        start = [c.rng.normal(size=s) for s in shapes]
+        grads = [[c.rng.normal(scale=sc, size=s) for s, sc in zip(shapes, (1.0, 100.0))] for _ in range(4)]
+        grads[1][1][0] = 0.0                       # one gradient entry exactly zero at step 2
+        mine = [Parameter(a.copy(), name) for a, name in zip(start, ("W", "b"))]
+        ref = [Parameter(a.copy(), name) for a, name in zip(start, ("W", "b"))]
+        with c.case(f"lr={lr}, beta1={b1}, beta2={b2}, eps={eps}, a (2, 3) and a (3,) parameter"):
+            opt = c.run(c.student, mine, lr=lr, beta1=b1, beta2=b2, eps=eps, name=cls_name, copy_args=False)
+            ref_opt = Adam(ref, lr=lr, betas=(b1, b2), eps=eps)
+            for name in ("step", "zero_grad"):
+                if not callable(getattr(opt, name, None)):
+                    c.fail(f"`{cls_name}` needs a method `{name}(self)`.", name_case=False)
+            variants = {
+                "without bias correction: m and v start at 0, so their first values are too small; "
+                "divide them by 1 - beta1**t and 1 - beta2**t":
+                    _adam_variant(start, grads, lr, b1, b2, eps, correct_m=False, correct_v=False),
+                "only m is corrected: v also starts at 0 and needs its own correction, 1 - beta2**t":
+                    _adam_variant(start, grads, lr, b1, b2, eps, correct_v=False),
+                "only v is corrected: m also starts at 0 and needs its own correction, 1 - beta1**t":
+                    _adam_variant(start, grads, lr, b1, b2, eps, correct_m=False),
+                "the step count t stays at 1: count the calls of step() (self.t += 1 in every step), "
+                "the correction fades as t grows": _adam_variant(start, grads, lr, b1, b2, eps, t_fixed=1),
+                "eps is inside the square root: the update divides by sqrt(v_hat) + eps":
+                    _adam_variant(start, grads, lr, b1, b2, eps, eps_inside=True),
+                "the parameters move uphill: the update subtracts, p.data -= lr * m_hat / (sqrt(v_hat) + eps)":
+                    _adam_variant(start, grads, lr, b1, b2, eps, sign=-1.0),
+            }
+            for step in range(1, len(grads) + 1):
+                for p, r, g in zip(mine, ref, grads[step - 1]):
+                    p.grad[...] = g
+                    r.grad[...] = g
+                with np.errstate(all="ignore"):
+                    c.run(opt.step, name=f"{cls_name}.step", copy_args=False)
+                ref_opt.step()
+                ref_opt.zero_grad()
+                for k, (p, r) in enumerate(zip(mine, ref)):
+                    if not isinstance(p.data, np.ndarray) or p.data.shape != r.data.shape:
+                        c.fail(f"after step {step}, parameter {p.name}'s `.data` is "
+                               f"{type(p.data).__name__} of shape {np.shape(p.data)}, expected an array of "
+                               f"shape {r.data.shape}: update p.data in place (p.data -= ...).")
+                    bad = ~np.isfinite(np.asarray(p.data, dtype=float))
+                    if bad.all() and step == 1:
+                        c.fail(f"after step 1, parameter {p.name} holds only NaN or inf: at t = 0 the "
+                               "correction 1 - beta**t is 0. Count the steps from 1: increase t before "
+                               "using it.")
+                    if bad.any():
+                        c.fail(f"after step {step}, parameter {p.name} holds NaN or inf in some entries: the "
+                               "square root of a negative number? v must average the squared gradients, "
+                               "g**2, which are never negative.")
+                    wrong = {msg: traj[step - 1][k] for msg, traj in variants.items()}
+                    c.compare(f"{p.name}.data after step {step}", p.data, r.data, rtol=1e-7, atol=1e-12,
+                              mistakes=wrong)
+                c.run(opt.zero_grad, name=f"{cls_name}.zero_grad", copy_args=False)
+                for p in mine:
+                    c.check(isinstance(p.grad, np.ndarray) and p.grad.shape == p.data.shape and not p.grad.any(),
+                            f"after zero_grad(), {p.name}.grad should be all zeros of shape {p.data.shape}.")
+
+
+# ------------------------------------------------------------------ Exercise 7.4
+
+
+def _sorted_data(c, N, d=2, classes=3):
+    """Rows all different and sorted by class, like make_spirals."""
+    X = np.round(c.rng.normal(size=(N, d)), 6) + np.arange(N)[:, None] * 1e-3
+    y = (np.arange(N) * classes) // N
+    return X, y
+
+
+def _row_ids(A, X):
+    """Index in X of each row of A (or -1)."""
+    A = np.asarray(A, dtype=float)
+    ids = []
+    for row in A.reshape(len(A), -1):
+        hits = np.flatnonzero(np.all(np.isclose(X, row, rtol=0, atol=1e-12), axis=1))
+        ids.append(int(hits[0]) if hits.size else -1)
+    return np.array(ids)
+
+
+@exercise("Exercise 7.4", "train_val_split")
+def check_train_val_split(c):
+    """``train_val_split(X, y, val_fraction, rng)`` returns ``X_train, y_train, X_val, y_val``: every row
+    once, a shuffled ``round(val_fraction * N)`` held out, rows kept with their labels."""
+    for N, fraction in c.cases([(20, 0.25), (12, 0.5)], hidden=[(30, 0.2), (9, 1 / 3), (40, 0.1)]):
+        X, y = _sorted_data(c, N)
+        n_val = int(round(fraction * N))
+        seed = int(c.rng.integers(0, 2 ** 31))
+        with c.case(f"{N} rows sorted by class, val_fraction={fraction:g}"):
+            result = c.call(X, y, fraction, np.random.default_rng(seed),
+                            returns=("X_train", "y_train", "X_val", "y_val"))
+            X_tr, y_tr, X_va, y_va = (np.asarray(a) for a in result)
+            c.check(X_va.shape == (n_val, X.shape[1]) and y_va.shape == (n_val,),
+                    f"the validation part should hold round({fraction:g} * {N}) = {n_val} rows: X_val of shape "
+                    f"{(n_val, X.shape[1])} and y_val of shape ({n_val},), got {X_va.shape} and {y_va.shape}.")
+            c.check(X_tr.shape == (N - n_val, X.shape[1]) and y_tr.shape == (N - n_val,),
+                    f"the training part should hold the other {N - n_val} rows: X_train of shape "
+                    f"{(N - n_val, X.shape[1])} and y_train of shape ({N - n_val},), got {X_tr.shape} and "
+                    f"{y_tr.shape}.")
+            ids_tr, ids_va = _row_ids(X_tr, X), _row_ids(X_va, X)
+            c.check((ids_tr >= 0).all() and (ids_va >= 0).all(),
+                    "some returned rows are not rows of X: return rows of X itself (indexed), not new numbers.")
+            both = np.concatenate([ids_tr, ids_va])
+            c.check(len(set(both.tolist())) == N,
+                    "some rows appear twice and others not at all: use one permutation of all the rows "
+                    "(rng.permutation(N)), not random indices drawn independently, and split it in two parts.")
+            if not (np.array_equal(y_tr, y[ids_tr]) and np.array_equal(y_va, y[ids_va])):
+                c.fail("the labels no longer belong to their rows: X and y were reordered differently. Draw one "
+                       "permutation and index both X and y with it.")
+            order = np.argsort(both)
+            if np.array_equal(np.sort(ids_va), np.arange(N - n_val, N)) or np.array_equal(
+                    np.sort(ids_va), np.arange(n_val)) or np.array_equal(both[order], both):
+                classes = sorted(set(y[ids_va].tolist()))
+                c.fail(f"the rows were not shuffled: the validation rows are the {'last' if ids_va.max() == N - 1 else 'first'} "
+                       f"{n_val} of X, and this data set is sorted by class (as make_spirals is), so they hold "
+                       f"class{'es' if len(classes) > 1 else ''} {classes} only. Shuffle the row indices with "
+                       "rng.permutation first.")
+            again = c.call(X, y, fraction, np.random.default_rng(seed))
+            c.check(np.array_equal(np.asarray(again[2]), X_va),
+                    "two calls with generators of the same seed gave different splits: draw the permutation "
+                    "from the rng argument (rng.permutation), not from np.random, so that a run can be repeated.")
+
+
+# ------------------------------------------------------------------ Exercise 7.5
+
+
+class _SpyNet(Sequential):
+    """A Sequential that logs every input it is run on (whatever path the caller takes)."""
+
+    def __init__(self, log, *layers):
+        super().__init__(*layers)
+        self.log = log
+
+    def forward_unchecked(self, x):
+        self.log.append(("forward", np.array(x, copy=True)))
+        return super().forward_unchecked(x)
+
+
+class _SpyLoss(SoftmaxCrossEntropy):
+    def __init__(self, log):
+        super().__init__()
+        self.log = log
+
+    def forward(self, logits, y):
+        loss = super().forward(logits, y)
+        self.log.append(("loss", loss))
+        return loss
+
+
+class _SpyOptimizer(SGD):
+    def __init__(self, params, lr, log):
+        super().__init__(params, lr)
+        self.log = log
+
+    def step(self):
+        self.log.append(("step", [p.grad.copy() for p in self.params]))
+        super().step()
+
+    def zero_grad(self):
+        self.log.append(("zero_grad",))
+        super().zero_grad()
+
+
+def _fit_setup(seed, N_train, N_val):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(size=(N_train + N_val, 2)), 6) + np.arange(N_train + N_val)[:, None] * 1e-3
+    y = rng.integers(0, 3, size=N_train + N_val)
+    layers = (Linear(2, 5, init="xavier", rng=rng), Tanh(), Linear(5, 3, init="xavier", rng=rng))
+    return X[:N_train], y[:N_train], X[N_train:], y[N_train:], layers
+
+
+def _steps_and_batches(log):
+    """For every optimizer step: the gradients it used, and the input of the forward pass whose
+    loss came last before it (the batch it trained on; None if there was none)."""
+    last_forward = last_loss_input = None
+    out = []
+    for entry in log:
+        if entry[0] == "forward":
+            last_forward = entry[1]
+        elif entry[0] == "loss":
+            last_loss_input = last_forward
+        elif entry[0] == "step":
+            out.append((entry[1], last_loss_input))
+    return out
+
+
+def _close_list(a, b):
+    try:
+        a = np.asarray(a, dtype=float)
+    except Exception:
+        return False
+    return a.shape == np.shape(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@exercise("Exercise 7.5", "fit")
+def check_fit(c):
+    """``fit(...)`` must train ``epochs`` passes of shuffled mini-batches, one optimizer step per batch,
+    and return the epochs' mean training losses and validation accuracies."""
+    settings = c.cases([(13, 5, 2, 4, 0.5), (10, 4, 3, 10, 0.3)],
+                       hidden=[(13, 6, 4, 5, 0.4), (9, 3, 3, 2, 0.2), (8, 4, 2, 3, 1.0)])
+    for N, N_val, epochs, B, lr in settings:
+        seed = int(c.rng.integers(0, 2 ** 31))
+        per_epoch = -(-N // B)
+        X_tr, y_tr, X_va, y_va, layers = _fit_setup(seed, N, N_val)
+        with c.case(f"{N} training rows, batch_size={B}, epochs={epochs}"):
+            log = []
+            net = _SpyNet(log, *copy.deepcopy(layers))
+            opt, loss_fn = _SpyOptimizer(net.parameters(), lr, log), _SpyLoss(log)
+            result = c.run(c.student, net, loss_fn, opt, X_tr, y_tr, X_va, y_va, epochs, B,
+                           np.random.default_rng(seed), name=c.name, copy_args=False)
+            train_losses, val_accs = c.run(lambda r: r, result, name=c.name,
+                                           returns=("train_losses", "val_accuracies"))
+            steps = _steps_and_batches(log)
+            n_steps, expected_steps = len(steps), epochs * per_epoch
+            if n_steps == 0:
+                c.fail("opt.step() was never called: every batch needs a forward pass, its loss, "
+                       "net.backward(loss_fn.backward()), opt.step() and opt.zero_grad().")
+            if n_steps != expected_steps:
+                if n_steps == epochs and per_epoch > 1:
+                    c.fail(f"opt.step() ran {n_steps} times, once per epoch: cut each epoch into batches of "
+                           f"batch_size = {B} rows (the last one smaller), one step per batch: "
+                           f"{per_epoch} steps per epoch.")
+                if n_steps == epochs * (N // B):
+                    c.fail(f"opt.step() ran {n_steps} times, {N // B} per epoch: the last, smaller batch "
+                           f"({N % B} rows) is missing. Every row must be seen once per epoch.")
+                if n_steps == per_epoch and epochs > 1:
+                    c.fail(f"opt.step() ran {n_steps} times, one epoch's worth: the loop over the "
+                           f"{epochs} epochs is missing.")
+                c.fail(f"opt.step() ran {n_steps} times; expected {expected_steps}: {epochs} epochs of "
+                       f"{per_epoch} batches ({N} rows in batches of {B}).")
+            batches = []
+            for k, (_, x) in enumerate(steps):
+                ids = None if x is None else _row_ids(x, X_tr)
+                if ids is None or (ids < 0).any():
+                    c.fail(f"before optimizer step {k + 1} the loss was not computed on a batch of the training "
+                           "rows: for each batch, forward X_train[idx], then loss_fn.forward(logits, y_train[idx]).")
+                batches.append(ids)
+            for e in range(epochs):
+                epoch = batches[e * per_epoch:(e + 1) * per_epoch]
+                if any(len(b) > B for b in epoch):
+                    c.fail(f"a batch has more than batch_size = {B} rows.")
+                if sorted(np.concatenate(epoch).tolist()) != list(range(N)):
+                    c.fail(f"epoch {e + 1} did not visit every training row exactly once (some twice, some "
+                           "never): shuffle with one permutation per epoch (rng.permutation(N)) and cut it "
+                           "into consecutive batches, not random indices drawn with replacement.")
+            orders = [np.concatenate(batches[e * per_epoch:(e + 1) * per_epoch]) for e in range(epochs)]
+            if per_epoch > 1:                         # (one batch per epoch: the order does not matter)
+                if all(np.array_equal(o, np.arange(N)) for o in orders):
+                    c.fail("the rows were never shuffled: every epoch visits them in the stored order. Draw a "
+                           "fresh permutation of the rows at the start of each epoch (rng.permutation(N)).")
+                if epochs > 1 and all(np.array_equal(o, orders[0]) for o in orders):
+                    c.fail("every epoch visits the rows in the same order: shuffle again at the start of each "
+                           "epoch, not once before the loop.")
+            # replay the same batches with the package's step, comparing each step's gradient
+            ref_log = []
+            ref_net, ref_loss = Sequential(*copy.deepcopy(layers)), SoftmaxCrossEntropy()
+            ref_opt = _SpyOptimizer(ref_net.parameters(), lr, ref_log)
+            batch_losses, val_acc, train_acc, full_loss, ref_grads = [], [], [], [], []
+            for e in range(epochs):
+                for k in range(e * per_epoch, (e + 1) * per_epoch):
+                    idx = batches[k]
+                    batch_losses.append(Trainer(ref_net, ref_loss, ref_opt, X_tr[idx], y_tr[idx]).step())
+                    ref_grads.append([g for g in ref_log[-2][1]])     # the step entry (before zero_grad)
+                    if not _same(steps[k][0], ref_grads[k]):
+                        total = [sum(gs) for gs in zip(*ref_grads)]
+                        if k > 0 and _same(steps[k][0], total):
+                            c.fail(f"at step {k + 1} the gradient is the sum of the gradients of all batches so "
+                                   "far: it is never zeroed. Call opt.zero_grad() once per batch.")
+                        if all(not g.any() for g in steps[k][0]):
+                            c.fail(f"at step {k + 1} the gradient was zero when opt.step() ran: call "
+                                   "net.backward(loss_fn.backward()) before opt.step(), and opt.zero_grad() "
+                                   "only after it (or before the forward pass).")
+                        c.fail(f"at step {k + 1} the gradient differs from that of the batch whose loss was just "
+                               "computed: forward the batch, its loss, net.backward(loss_fn.backward()), "
+                               "opt.step(), opt.zero_grad().")
+                val_acc.append(accuracy(ref_net, X_va, y_va))
+                train_acc.append(accuracy(ref_net, X_tr, y_tr))
+                full_loss.append(ref_loss.forward(ref_net.forward(X_tr), y_tr))
+            c.check(_same([p.data for p in net.parameters()], [p.data for p in ref_net.parameters()]),
+                    "the parameters at the end differ from the same batches trained one correct step at a "
+                    "time: change the parameters only through opt.step().")
+            sizes = [len(b) for b in batches]
+            chunks = [slice(e * per_epoch, (e + 1) * per_epoch) for e in range(epochs)]
+            mean_loss = [float(np.mean(batch_losses[ch])) for ch in chunks]
+            weighted = [float(np.average(batch_losses[ch], weights=sizes[ch])) for ch in chunks]
+            c.compare("train_losses", train_losses, weighted if _close_list(train_losses, weighted) else mean_loss,
+                      mistakes={
+                "these are the losses of each epoch's last batch: return the mean of all the epoch's "
+                "batch losses": [batch_losses[ch][-1] for ch in chunks],
+                "these are sums of the epoch's batch losses: return their mean":
+                    [float(np.sum(batch_losses[ch])) for ch in chunks],
+                "these are the losses on the whole training set after each epoch: return the mean of the "
+                "batch losses computed during the epoch": full_loss,
+                "this is the loss of every batch: return one number per epoch, their mean": batch_losses,
+            })
+            c.compare("val_accuracies", val_accs, val_acc, mistakes={
+                "these are accuracies on the training rows: measure on X_val, y_val, the rows the "
+                "updates never saw": train_acc,
+            })
+            again_log = []
+            again_net = _SpyNet(again_log, *copy.deepcopy(layers))
+            c.run(c.student, again_net, _SpyLoss(again_log), _SpyOptimizer(again_net.parameters(), lr, again_log),
+                  X_tr, y_tr, X_va, y_va, epochs, B, np.random.default_rng(seed), name=c.name, copy_args=False)
+            again = [_row_ids(x, X_tr).tolist() for _, x in _steps_and_batches(again_log) if x is not None]
+            c.check(again == [b.tolist() for b in batches],
+                    "two runs with generators of the same seed visited the rows in different orders: draw the "
+                    "permutations from the rng argument (rng.permutation), not from np.random, so that a run "
+                    "can be repeated.")

@@ -14,6 +14,7 @@ CostOfGradients        finite differences vs backprop, timed        P
 BroadcastExplorer      which entries sum into a broadcast b's grad  b_shape, op, seed
 ModesExplorer          Jacobian by columns (forward) or rows        n, m, mode, passes
                        (reverse)
+AttentionExplorer      attention weights of one query, dK and dV    query, mask
 =====================  ===========================================  ==========================
 
 Every view has ``.widget`` (the root box, class ``bp-widget``), ``.model`` (plain Python),
@@ -46,6 +47,8 @@ _WHERE = {
     "BroadcastModel": "broadcast",
     "ModesExplorer": "modes",
     "ModesModel": "modes",
+    "AttentionExplorer": "attention",
+    "AttentionModel": "attention",
 }
 
 __all__ = list(_WHERE)

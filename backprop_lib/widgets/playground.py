@@ -122,8 +122,14 @@ class PlaygroundModel:
     def accuracy(self) -> float:
         return accuracy(self.net, self.X, self.y)
 
+    def weight_names(self) -> list[str]:
+        """The name of each Linear layer's weight matrix, as ``named_parameters`` gives it
+        (``["0.W", "2.W", "4.W"]`` for two hidden layers): the bars' labels."""
+        return [name for name, _ in self.net.named_parameters() if name.rsplit(".", 1)[-1] == "W"]
+
     def grad_norms(self) -> list[float]:
-        """``||dL/dW||`` of each Linear layer on the whole data set, at the current weights."""
+        """``||dL/dW||`` of each Linear layer on the whole data set, at the current weights
+        (in the order of :meth:`weight_names`)."""
         record_pass(self.net, self.X, self.y, self.loss_fn)
         norms = [float(np.linalg.norm(layer.W.grad)) for layer in linear_layers(self.net)]
         self.net.zero_grad()
@@ -322,8 +328,8 @@ class TrainingPlayground(WidgetView):
             label.set_visible(k < n_layers)
             if k < n_layers:
                 bar.set_facecolor(colors[k])
-        p.ax_grad.set_yticks(np.arange(n_layers), [f"W{k + 1}" for k in range(n_layers)])
-        p.ax_grad.set_ylim(n_layers - 0.5, -0.5)  # W1 at the top
+        p.ax_grad.set_yticks(np.arange(n_layers), m.weight_names())   # 0.W, 2.W, ...: as named_parameters
+        p.ax_grad.set_ylim(n_layers - 0.5, -0.5)  # the first layer (0.W) at the top
         p.dynamic = p.boundary.dynamic + animated(p.loss_line, *p.bars, *p.bar_labels, p.title)
         p.fitted_to = self._painter_key(m)
 

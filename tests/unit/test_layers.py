@@ -359,3 +359,22 @@ def test_he_std_needs_only_the_fan_in():
     from backprop_lib.init import he_std
 
     assert he_std(50) == he_std(50, 7) == math.sqrt(2 / 50)
+
+
+def test_a_subclass_needs_only_the_two_unchecked_passes():
+    """A layer written as in notebook 08 (forward_unchecked + backward_unchecked, nothing else)
+    works through the public forward/backward, which check dout's shape against the output."""
+    from backprop_lib.layers import ArrayModule
+
+    class Double(ArrayModule):
+        def forward_unchecked(self, x):
+            return 2 * x
+
+        def backward_unchecked(self, dout, input_grad=True):
+            return 2 * dout
+
+    layer = Double()
+    assert np.array_equal(layer.forward(np.ones((2, 3))), 2 * np.ones((2, 3)))
+    assert np.array_equal(layer.backward(np.ones((2, 3))), 2 * np.ones((2, 3)))
+    with pytest.raises(ValueError, match="dout"):
+        layer.backward(np.ones((3, 2)))

@@ -110,7 +110,7 @@ def test_changing_the_dataset_rebuilds_the_picture():
     view = TrainingPlayground(n=60)
     view.dataset_dropdown.value = "spirals"
     assert view.model.n_classes == 3
-    assert sum(bar.get_visible() for bar in view._painter.bars) == 3  # W1..W3 of the 16, 16 net
+    assert sum(bar.get_visible() for bar in view._painter.bars) == 3  # 0.W, 2.W, 4.W of the 16, 16 net
     assert view.last_error is None
 
 
@@ -219,7 +219,10 @@ def test_hidden_sizes_change_the_bars():
     view.hidden_text.value = "8, 8, 8, 8"
     bars = view._painter.bars
     assert [bar.get_visible() for bar in bars] == [True] * 5 + [False] * 2
-    assert [t.get_text() for t in view._painter.ax_grad.get_yticklabels()] == ["W1", "W2", "W3", "W4", "W5"]
+    names = ["0.W", "2.W", "4.W", "6.W", "8.W"]          # as net.named_parameters() names them
+    assert [t.get_text() for t in view._painter.ax_grad.get_yticklabels()] == names
+    assert view.model.weight_names() == names
+    assert names == [name for name, _ in view.model.net.named_parameters() if name.endswith("W")]
 
 
 # ---------------------------------------------------------------- buttons follow the state

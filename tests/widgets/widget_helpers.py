@@ -42,6 +42,8 @@ def make_view(name: str):
         return widgets.CostOfGradients(P=1000, budget=0.002, repeats=2)
     if name == "BroadcastExplorer":
         return widgets.BroadcastExplorer()
+    if name == "AttentionExplorer":
+        return widgets.AttentionExplorer()
     if name == "ModesExplorer":
         return widgets.ModesExplorer(n=4, m=3, mode="forward", passes=1)
     raise KeyError(name)
@@ -49,7 +51,7 @@ def make_view(name: str):
 
 VIEW_NAMES = ["TangentSmokeCheck", "ChainRuleExplorer", "GraphStepper", "NetworkGradientView",
               "VanishingExplorer", "TrainingPlayground", "CostOfGradients", "BroadcastExplorer",
-              "ModesExplorer"]
+              "ModesExplorer", "AttentionExplorer"]
 
 #: A valid non-default state for each view (round-trip tests).
 SAMPLE_STATES = {
@@ -63,6 +65,7 @@ SAMPLE_STATES = {
     "CostOfGradients": {"P": 2000},
     "BroadcastExplorer": {"b_shape": "(3, 1)", "op": "a * b", "seed": 7},
     "ModesExplorer": {"n": 5, "m": 2, "mode": "reverse", "passes": 2},
+    "AttentionExplorer": {"query": 3, "mask": "none"},
 }
 
 #: Constructor arguments from_state needs besides the state.
