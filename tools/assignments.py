@@ -33,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -459,11 +460,7 @@ class Flag:
 def grade_calls(test_source: str) -> list[tuple[str | None, bool]]:
     """The ``grade(check_xxx, answer[, hidden=True])`` calls of a test cell: (checker name, hidden)."""
     calls = []
-    try:
-        tree = ast.parse("\n".join(line for line in test_source.splitlines() if not line.lstrip().startswith(("%", "!"))))
-    except SyntaxError:
-        return calls
-    for node in ast.walk(tree):
+    for node in ast.walk(_parse(test_source) or ast.Module(body=[], type_ignores=[])):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "grade":
             name = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
             hidden = any(k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
@@ -477,18 +474,88 @@ def checker_modules(nb) -> dict[str, str]:
     """``check_xxx`` -> the module the notebook imports it from (its import cells)."""
     found = {}
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        tree = _parse(_source(cell)) if cell.cell_type == "code" else None
+        for name, (module, attribute) in (_imports(tree) if tree is not None else {}).items():
+            if attribute and module.startswith("backprop_lib.checks"):
+                found[name] = f"{module}.{attribute}"
+    return found
+
+
+def _parse(source: str):
+    """The cell's syntax tree (IPython's ``%`` and ``!`` lines left out), or ``None``."""
+    try:
+        return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return None
+
+
+def _imports(tree) -> dict[str, tuple[str, str | None]]:
+    """name -> (module, attribute or None) for the import statements in ``tree``."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[alias.asname or alias.name.split(".")[0]] = (alias.name if alias.asname else alias.name.split(".")[0], None)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                found[alias.asname or alias.name] = (node.module, alias.name)
+    return found
+
+
+def solution_package_uses(nb) -> dict[str, set[str]]:
+    """For each test cell (grade_id), what of ``backprop_lib`` the instructor's solution cells
+    of that exercise use by name (named as the package-code check names it): the building
+    blocks an answer may use without being flagged."""
+    import importlib
+
+    from backprop_lib.checks.grading import package_name
+
+    imports = {}
+    for cell in nb.cells:
+        tree = _parse(_source(cell)) if cell.cell_type == "code" else None
+        if tree is not None:
+            imports.update(_imports(tree))
+
+    def resolve(chain: list[str]):
+        module, attribute = imports[chain[0]]
+        obj = importlib.import_module(module)
+        for name in ([attribute] if attribute else []) + chain[1:]:
+            if not hasattr(obj, "__dict__") or name not in vars(obj):
+                try:
+                    obj = importlib.import_module(f"{obj.__name__}.{name}")
+                    continue
+                except Exception:
+                    return None
+            obj = vars(obj)[name]
+        return obj
+
+    uses: dict[str, set[str]] = {}
+    pending: set[str] = set()
+    for cell in nb.cells:
+        meta = _nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            uses[str(meta.get("grade_id"))], pending = pending, set()
             continue
-        source = "\n".join(line for line in _source(cell).splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
+        if not meta.get("solution"):
+            continue
+        tree = _parse(_source(cell))
+        if tree is None:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("backprop_lib.checks"):
-                for alias in node.names:
-                    found[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return found
+            chain = []
+            while isinstance(node, ast.Attribute):
+                chain.insert(0, node.attr)
+                node = node.value
+            if not isinstance(node, ast.Name) or node.id not in imports:
+                continue
+            try:
+                obj = resolve([node.id] + chain)
+            except Exception:
+                continue
+            owner = getattr(obj if isinstance(obj, type) or callable(obj) else type(obj), "__module__", "") or ""
+            if obj is not None and not isinstance(obj, types.ModuleType) and owner.split(".")[0] == "backprop_lib":
+                pending.add(package_name(obj))
+    return uses
 
 
 def _seals(cell) -> list[dict]:
@@ -542,6 +609,7 @@ def review(course: Path, assignments: list[str], key: str, since: float = 0.0) -
             tests = {str(_nbgrader_meta(c).get("grade_id")): _source(c) for c in source_nb.cells
                      if _nbgrader_meta(c).get("grade") and not _nbgrader_meta(c).get("solution")}
             modules = checker_modules(source_nb)
+            given = solution_package_uses(source_nb)
             for path in sorted((course / "autograded").glob(f"*/{a}/{source_path.name}")):
                 if path.stat().st_mtime < since - 1:
                     continue  # not graded in this run
@@ -573,7 +641,7 @@ def review(course: Path, assignments: list[str], key: str, since: float = 0.0) -
                             traceback=[f"✘ {TAMPER_MARK}: {detail} (0 points)"]))
                         changed = True
                         continue
-                    references = sorted({r for s in seals for r in s.get("references", [])})
+                    references = sorted({r for s in seals for r in s.get("references", [])} - given.get(gid, set()))
                     if references:
                         flag = Flag(student, a, gid, "package-code", f"uses {', '.join(references)}")
                         flags.append(flag)

@@ -169,12 +169,11 @@ class Checker:
     """
 
     def __init__(self, exercise: str, name: str, body: Callable[[CheckContext], Any], *,
-                 time_limit: float | None = DEFAULT_TIME_LIMIT, may_use: Sequence[str] = ()):
+                 time_limit: float | None = DEFAULT_TIME_LIMIT):
         self.exercise = exercise
         self.name = name
         self.body = body
         self.time_limit = time_limit
-        self.may_use = tuple(may_use)
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             try:
                 setattr(self, attr, getattr(body, attr))
@@ -224,16 +223,11 @@ class Checker:
         return f"<checker for {self.exercise} {self.name}>"
 
 
-def exercise(exercise_id: str, name: str, *, may_use: Sequence[str] = ()
-             ) -> Callable[[Callable[[CheckContext], Any]], Checker]:
+def exercise(exercise_id: str, name: str) -> Callable[[Callable[[CheckContext], Any]], Checker]:
     """Decorator turning ``body(c)`` into a :class:`Checker` for ``exercise_id``
-    ("Exercise 5.1"), where the student writes ``name`` ("linear_backward").
-
-    ``may_use``: dotted names of the package's functions or classes that the exercise gives
-    the student as building blocks (``"backprop_lib.losses.softmax"``); an answer using
-    anything else of the package's is flagged by :func:`~.grading.grade`."""
+    ("Exercise 5.1"), where the student writes ``name`` ("linear_backward")."""
 
     def decorate(body: Callable[[CheckContext], Any]) -> Checker:
-        return Checker(exercise_id, name, body, may_use=may_use)
+        return Checker(exercise_id, name, body)
 
     return decorate

@@ -38,13 +38,13 @@ Two layers
      ``AssertionError``: 0 points) with "the checking code was modified in this notebook:
      ..." naming what was modified.
    * *The package's own code as the answer.* After a pass, ``grade`` looks at the names the
-     answer's code (and the notebook's functions it calls) refers to. A ``backprop_lib``
-     function, or a ``backprop_lib`` class that the checker did not itself hand to the
-     answer (a ``Value`` graph in notebook 03 is fine, ``SoftmaxCrossEntropy`` inside
-     ``softmax_cross_entropy_backward`` is not), and that the exercise does not list as a
-     given building block (``exercise(..., may_use=("backprop_lib.losses.softmax",))``), is
-     reported in a note under the test cell and flagged for the instructor. The points stay: it is a flag for manual grading,
-     not a verdict (the code may be a legitimate helper).
+     answer's code (and the notebook's functions it calls) refers to: ``backprop_lib``
+     functions, and ``backprop_lib`` classes that the checker did not itself hand to the
+     answer (a ``Value`` graph in notebook 03 is fine, ``SoftmaxCrossEntropy`` inside a
+     softmax-cross-entropy exercise is not). It records them in the seal (below); the
+     autograde tool flags those that the instructor's own solution of the exercise does
+     not use (``softmax`` where the reference solution calls it too is a given building
+     block). The points stay: it is a flag for manual grading, not a verdict.
 
 2. **Outside the kernel: ``tools/assignments.py autograde`` checks ``grade``.** A cell that
    replaces ``grade`` itself (``grading.grade = ...``, a fake ``sys.modules`` entry) never
@@ -83,7 +83,7 @@ import sys
 import types
 from typing import Any
 
-__all__ = ["grade", "TAMPER_MARK", "KEY_VARIABLE", "SEAL_MIME", "seal", "seal_is_valid"]
+__all__ = ["grade", "TAMPER_MARK", "KEY_VARIABLE", "SEAL_MIME", "seal", "seal_is_valid", "package_name"]
 
 PACKAGE = "backprop_lib"
 #: every message about tampering starts with this (the autograde tool looks for it)
@@ -178,13 +178,9 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
     if problems:
         raise failed(_tampered(problems, during=what))
 
-    references = _package_references(answer, getattr(context, "handed", ()), getattr(checker, "may_use", ()),
-                                     fresh.package_dir)
-    if references and not hidden:
-        print(f"ℹ {what} uses the package's own {', '.join(references)}: this exercise asks you "
-              "to write that yourself, so your instructor will look at it.")
     key = os.environ.get(KEY_VARIABLE)
     if key:
+        references = _package_references(answer, getattr(context, "handed", ()), fresh.package_dir)
         _publish(seal(key, checker=f"{module_name}.{name}", hidden=bool(hidden), passed=int(context.passed),
                       references=references))
 
@@ -519,13 +515,19 @@ _NO_TWIN = object()
 # ---------------------------------------------------- the package's code as an answer
 
 
-def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str) -> list[str]:
+def package_name(obj: Any) -> str:
+    """How the package-code check names a function, class or object (the autograde tool
+    names the instructor's solution's uses the same way)."""
+    if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return f"{obj.__module__}.{getattr(obj, '__qualname__', obj.__name__)}"
+    return f"{package_name(type(obj))} (an object of it)"
+
+
+def _package_references(answer: Any, handed: Any, package_dir: str) -> list[str]:
     """What of ``backprop_lib`` the answer's code (or a function of the notebook it calls by
     name) refers to: functions, and classes or objects of classes the checker did not hand
-    to the answer, except what the exercise declares the answer may use (``may_use``,
-    dotted names). Dotted names, sorted."""
+    to the answer. Names as :func:`package_name` gives them, sorted."""
     handed = tuple(t for t in handed if isinstance(t, type))
-    allowed = tuple(str(name) for name in may_use or ())
     library = tuple(_library_dirs())
     found: dict[str, None] = {}
     seen: set[int] = set()
@@ -536,9 +538,6 @@ def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str
             return os.path.abspath(code.co_filename).startswith(package_dir + os.sep)
         module = getattr(obj, "__module__", None)
         return isinstance(module, str) and module.split(".")[0] == PACKAGE
-
-    def dotted(obj: Any) -> str:
-        return f"{obj.__module__}.{getattr(obj, '__qualname__', obj.__name__)}"
 
     def visit(obj: Any, depth: int) -> None:
         if depth > 6 or id(obj) in seen or isinstance(obj, types.ModuleType):
@@ -553,14 +552,14 @@ def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str
         if isinstance(obj, type):
             if ours(obj):
                 if not any(issubclass(h, obj) for h in handed):
-                    found[dotted(obj)] = None
+                    found[package_name(obj)] = None
                 return
             for member in list(vars(obj).values()):     # a class of the notebook: its methods
                 visit(member, depth + 1)
             return
         if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
             if ours(obj):
-                found[dotted(obj)] = None
+                found[package_name(obj)] = None
             elif isinstance(obj, types.FunctionType) and not obj.__code__.co_filename.startswith(library):
                 scan(obj.__code__, obj.__globals__, depth)          # the notebook's own function
                 for cell in obj.__closure__ or ():
@@ -573,7 +572,7 @@ def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str
             return
         kind = type(obj)
         if ours(kind) and not any(issubclass(h, kind) for h in handed):
-            found[f"{dotted(kind)} (an object of it)"] = None
+            found[package_name(obj)] = None
 
     def scan(code: types.CodeType, namespace: dict, depth: int) -> None:
         """The globals a code reads, the modules it imports, the attributes it takes of them."""
@@ -616,7 +615,7 @@ def _package_references(answer: Any, handed: Any, may_use: Any, package_dir: str
         visit(answer, 0)
     except Exception:   # an answer built to break this scan: a flag, never a failure
         found["(an answer that could not be inspected)"] = None
-    return sorted(name for name in found if not any(name == a or name.startswith(a + " ") for a in allowed))
+    return sorted(found)
 
 
 def _library_dirs() -> list[str]:

@@ -320,36 +320,59 @@ def test_tampering_by_an_answer_that_then_fails_is_reported_as_tampering():
 
 
 # ------------------------------------------------- the package's code as an answer
+# grade records what of the package the answer uses in its seal (published only under
+# the autograde tool's key); the tool flags what the instructor's solution does not use.
 
 
-def _note(capsys, source, **names):
+@pytest.fixture()
+def seals(monkeypatch):
+    """The seals grade publishes, with a key set and a stand-in IPython shell."""
+    import IPython
+
+    published = []
+    shell = types.SimpleNamespace(display_pub=types.SimpleNamespace(
+        publish=lambda data, metadata: published.append(data[grading.SEAL_MIME])))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setenv(grading.KEY_VARIABLE, "k" * 32)
+    return published
+
+
+def _references(seals, source, **names):
+    before = len(seals)
     run_cell(source, **names)
-    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("ℹ")]
+    (seal,) = seals[before:]
+    return seal["references"]
 
 
-def test_an_answer_that_calls_the_packages_function_is_noted(capsys):
+def test_an_answer_that_calls_the_packages_function_is_recorded(seals, capsys):
     from backprop_lib.checks.nb06_activations import check_logsumexp
     from backprop_lib.losses import logsumexp as package_logsumexp
 
     def logsumexp(Z):
         return package_logsumexp(Z)
 
-    (note,) = _note(capsys, "grade(check_logsumexp, logsumexp)", check_logsumexp=check_logsumexp, logsumexp=logsumexp)
-    assert note == ("ℹ `logsumexp` uses the package's own backprop_lib.losses.logsumexp: this exercise asks you "
-                    "to write that yourself, so your instructor will look at it.")
-    # the package's function itself as the answer; and reached through a module, imported inside
-    assert _note(capsys, "grade(check_logsumexp, logsumexp)", check_logsumexp=check_logsumexp,
-                 logsumexp=package_logsumexp)
+    cell = "grade(check_logsumexp, logsumexp)"
+    assert _references(seals, cell, check_logsumexp=check_logsumexp, logsumexp=logsumexp) == [
+        "backprop_lib.losses.logsumexp"]
+    # the package's function itself as the answer
+    assert _references(seals, cell, check_logsumexp=check_logsumexp, logsumexp=package_logsumexp) == [
+        "backprop_lib.losses.logsumexp"]
 
-    def through_module(Z):
+    def through_module(Z):          # imported inside, reached through the package's modules
         import backprop_lib as bl
         return bl.losses.logsumexp(Z)
 
-    assert "backprop_lib.losses.logsumexp" in _note(capsys, "grade(check_logsumexp, logsumexp)",
-                                                    check_logsumexp=check_logsumexp, logsumexp=through_module)[0]
+    assert _references(seals, cell, check_logsumexp=check_logsumexp, logsumexp=through_module) == [
+        "backprop_lib.losses.logsumexp"]
+    shown = capsys.readouterr().out
+    assert "backprop_lib" not in shown and "ℹ" not in shown  # a flag for the instructor, not a message
+    # the points stay
+    run_cell("grade(check_logsumexp, logsumexp, hidden=True)", check_logsumexp=check_logsumexp,
+             logsumexp=package_logsumexp)
+    assert seals[-1]["passed"] > 0 and seals[-1]["hidden"] is True
 
 
-def test_a_package_class_used_by_a_helper_of_the_notebook_is_noted(capsys):
+def test_a_package_class_used_by_a_helper_of_the_notebook_is_recorded(seals):
     from backprop_lib.tensor import Tensor
 
     def helper(x):
@@ -359,11 +382,11 @@ def test_a_package_class_used_by_a_helper_of_the_notebook_is_noted(capsys):
     def square(x):
         return helper(x)
 
-    (note,) = _note(capsys, SQUARE_CELL, check_square=CHECK_SQUARE, square=square)
-    assert "backprop_lib.tensor.Tensor" in note
+    assert _references(seals, SQUARE_CELL, check_square=CHECK_SQUARE, square=square) == ["backprop_lib.tensor.Tensor"]
+    assert _references(seals, SQUARE_CELL, check_square=CHECK_SQUARE, square=globals()["square"]) == []
 
 
-def test_package_classes_the_checker_hands_over_are_not_noted(capsys):
+def test_package_classes_the_checker_hands_over_are_not_recorded(seals):
     """Notebook 03's checker passes graphs of the package's Value: an answer may use Value."""
     from backprop_lib.checks.nb03_engine import check_backward
     from backprop_lib.scalar import Value
@@ -387,15 +410,21 @@ def test_package_classes_the_checker_hands_over_are_not_noted(capsys):
             for child, local in zip(node._prev, node._local_grads):
                 child.grad += local * node.grad
 
-    assert _note(capsys, "grade(check_backward, backward)", check_backward=check_backward, backward=backward) == []
+    assert _references(seals, "grade(check_backward, backward)", check_backward=check_backward, backward=backward) == []
 
 
-def test_the_notes_do_not_change_the_points(capsys):
-    from backprop_lib.checks.nb06_activations import check_logsumexp
-    from backprop_lib.losses import logsumexp
+def test_attribute_names_are_not_mistaken_for_the_notebooks_variables(seals):
+    """``np.zeros`` is numpy's even when the notebook has a package object named ``zeros``."""
+    from backprop_lib.checks.nb12_tensor import check_gather_vjp
+    from backprop_lib.tensor import Tensor
 
-    run_cell("grade(check_logsumexp, logsumexp, hidden=True)", check_logsumexp=check_logsumexp, logsumexp=logsumexp)
-    assert "checks passed (hidden tests)" in capsys.readouterr().out
+    namespace = {"np": np, "zeros": Tensor(np.zeros(2)), "add": Tensor(np.ones(2))}
+    exec("def gather_vjp(g, shape, index):\n"
+         "    dx = np.zeros(shape)\n"
+         "    np.add.at(dx, index, g)\n"
+         "    return dx\n", namespace)
+    assert _references(seals, "grade(check_gather_vjp, gather_vjp)", check_gather_vjp=check_gather_vjp,
+                       gather_vjp=namespace["gather_vjp"]) == []
 
 
 # ------------------------------------------------------------------------ seals
@@ -451,36 +480,3 @@ def test_grading_stays_fast(capsys):
     unguarded = (time.perf_counter() - start) / 5
     assert per_cell < 0.5, f"{per_cell:.3f} s per test cell"
     assert per_cell - unguarded < 0.25, f"grading adds {per_cell - unguarded:.3f} s per test cell"
-
-
-def test_building_blocks_the_exercise_gives_and_attribute_names_are_not_noted(capsys):
-    """Exercise 12.3 gives the package's softmax (``may_use``); ``np.zeros`` is numpy's even
-    when the notebook has a package object named ``zeros``."""
-    from backprop_lib.checks.nb12_tensor import check_gather_vjp, check_log_softmax_vjp
-    from backprop_lib.losses import softmax
-    from backprop_lib.tensor import Tensor, log_softmax
-
-    def log_softmax_vjp(g, x):
-        p = softmax(x, axis=-1)
-        return g - p * g.sum(axis=-1, keepdims=True)
-
-    names = {"check_log_softmax_vjp": check_log_softmax_vjp, "log_softmax_vjp": log_softmax_vjp,
-             "softmax": softmax, "np": np}
-    assert _note(capsys, "grade(check_log_softmax_vjp, log_softmax_vjp)", **names) == []
-
-    def through_the_engine(g, x):
-        t = Tensor(x, requires_grad=True)
-        (log_softmax(t, axis=-1) * Tensor(g)).sum().backward()
-        return t.grad
-
-    (note,) = _note(capsys, "grade(check_log_softmax_vjp, log_softmax_vjp)",
-                    **{**names, "log_softmax_vjp": through_the_engine})
-    assert "backprop_lib.tensor.Tensor" in note and "backprop_lib.tensor.log_softmax" in note
-
-    namespace = {"np": np, "zeros": Tensor(np.zeros(2)), "add": Tensor(np.ones(2))}
-    exec("def gather_vjp(g, shape, index):\n"
-         "    dx = np.zeros(shape)\n"
-         "    np.add.at(dx, index, g)\n"
-         "    return dx\n", namespace)
-    assert _note(capsys, "grade(check_gather_vjp, gather_vjp)", check_gather_vjp=check_gather_vjp,
-                 gather_vjp=namespace["gather_vjp"]) == []

@@ -46,3 +46,20 @@ def test_each_grade_call_needs_a_valid_seal_of_its_own():
     modules = {"check_train_step": "backprop_lib.checks.nb07_training.check_train_step"}
     assert tool._unsealed(calls, [_seal("backprop_lib.checks.nb04_neurons.check_train_step")], modules, KEY) == [
         "grade(check_train_step, ...)"]
+
+
+def test_the_building_blocks_of_the_instructors_solutions():
+    """What the reference solution of an exercise uses of the package may be used by answers."""
+    solution = {"grade": False, "solution": True, "locked": False, "schema_version": 3}
+    test = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
+    cells = [
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport numpy as np\nfrom backprop_lib import losses\n"
+                                  "from backprop_lib.layers import sigmoid as sig\nfrom backprop_lib.tensor import Tensor"),
+        nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return sig(x) * losses.softmax(x)\n"
+                                  "    ### END SOLUTION", metadata={"nbgrader": {**solution, "grade_id": "a_sol"}}),
+        nbformat.v4.new_code_cell("grade(check_f, f)", metadata={"nbgrader": {**test, "grade_id": "a_test"}}),
+        nbformat.v4.new_code_cell("def g(x):\n    return np.exp(x)", metadata={"nbgrader": {**solution, "grade_id": "b_sol"}}),
+        nbformat.v4.new_code_cell("grade(check_g, g)", metadata={"nbgrader": {**test, "grade_id": "b_test"}}),
+    ]
+    uses = tool.solution_package_uses(nbformat.v4.new_notebook(cells=cells))
+    assert uses == {"a_test": {"backprop_lib.layers.sigmoid", "backprop_lib.losses.softmax"}, "b_test": set()}
