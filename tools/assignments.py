@@ -10,7 +10,9 @@ Commands (run from the repository root, with the project's virtualenv python):
     points [--update-docs]   the table of exercises and points per notebook (Markdown);
                              --update-docs pastes it into docs/instructors.md
     autograde [A ...]        `nbgrader autograde` every assignment (or A ...) that has
-                             submissions in course/submitted/
+                             submissions in course/submitted/, then check each graded
+                             test cell (see backprop_lib/checks/grading.py): tampering
+                             scores 0; findings go to course/flags.csv and the summary
     export                   `nbgrader export`: course/grades.csv
 
 Options: --notebooks DIR (default notebooks/, or $BACKPROP_NOTEBOOKS_DIR) and
@@ -22,11 +24,16 @@ alone (rerun with --force, i.e. `make assignments FORCE=1`) or nbgrader failed.
 from __future__ import annotations
 
 import argparse
+import ast
+import csv
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,10 +198,10 @@ def _env_with_venv_on_path() -> dict:
     return env
 
 
-def run_nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """``nbgrader ARGS`` in ``course`` with this interpreter; output captured."""
+def run_nbgrader(course: Path, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``nbgrader ARGS`` in ``course`` with this interpreter (``env``: extra variables); output captured."""
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=str(course),
-                          env=_env_with_venv_on_path(), capture_output=True, text=True)
+                          env={**_env_with_venv_on_path(), **(env or {})}, capture_output=True, text=True)
     if check and proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode})")
@@ -386,7 +393,10 @@ def submitted_assignments(course: Path) -> list[str]:
 
 
 def autograde(course: Path, assignments: list[str] | None = None, force: bool = False, jobs: int = 1) -> int:
-    """``nbgrader autograde`` each assignment (all students at once), ``jobs`` at a time."""
+    """``nbgrader autograde`` each assignment (all students at once), ``jobs`` at a time,
+    then :func:`review` the notebooks it graded."""
+    from backprop_lib.checks.grading import KEY_VARIABLE
+
     course = Path(course)
     todo = assignments or submitted_assignments(course)
     if not todo:
@@ -404,10 +414,15 @@ def autograde(course: Path, assignments: list[str] | None = None, force: bool = 
         finally:
             roster.unlink()
 
-    def one(a: str) -> tuple[str, subprocess.CompletedProcess]:
-        return a, run_nbgrader(course, "autograde", a, *(["--force"] if force else []), check=False)
+    # a fresh key per run: only the package's grade() in the kernel publishes seals with it
+    key = secrets.token_hex(32)
+    started = time.time()
 
-    status = 0
+    def one(a: str) -> tuple[str, subprocess.CompletedProcess]:
+        return a, run_nbgrader(course, "autograde", a, *(["--force"] if force else []), check=False,
+                               env={KEY_VARIABLE: key})
+
+    status, graded = 0, []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for a, proc in pool.map(one, todo):
             if proc.returncode != 0:
@@ -416,12 +431,279 @@ def autograde(course: Path, assignments: list[str] | None = None, force: bool = 
                 status = 1
             else:
                 print(f"autograde {a}: done")
+                graded.append(a)
+    if graded:
+        report(course, review(course, graded, key, since=started))
     return status
+
+
+# ------------------------------------------------------------- checking the grading
+# How grading guards against tampering: the docstring of backprop_lib/checks/grading.py.
+
+FLAGS_CSV = "flags.csv"
+FLAG_COLUMNS = ["student_id", "assignment", "exercise", "flag", "points", "detail"]
+#: flag -> what happened to the points
+FLAG_KINDS = {
+    "tampered": "0 (grade found the checking code modified)",
+    "bypassed": "0 (the test cell did not run the package's grade)",
+    "package-code": "kept (the answer uses the package's own code: look at it)",
+}
+
+
+@dataclass
+class Flag:
+    student: str
+    assignment: str
+    exercise: str
+    flag: str
+    detail: str
+
+    def row(self) -> dict:
+        return {"student_id": self.student, "assignment": self.assignment, "exercise": self.exercise,
+                "flag": self.flag, "points": FLAG_KINDS[self.flag].split(" ")[0], "detail": self.detail}
+
+
+def grade_calls(test_source: str) -> list[tuple[str | None, bool]]:
+    """The ``grade(check_xxx, answer[, hidden=True])`` calls of a test cell: (checker name, hidden)."""
+    calls = []
+    for node in ast.walk(_parse(test_source) or ast.Module(body=[], type_ignores=[])):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "grade":
+            name = node.args[0].id if node.args and isinstance(node.args[0], ast.Name) else None
+            hidden = any(k.arg == "hidden" and isinstance(k.value, ast.Constant) and k.value.value is True
+                         for k in node.keywords)
+            hidden = hidden or (len(node.args) > 2 and isinstance(node.args[2], ast.Constant) and node.args[2].value is True)
+            calls.append((name, hidden))
+    return calls
+
+
+def checker_modules(nb) -> dict[str, str]:
+    """``check_xxx`` -> the module the notebook imports it from (its import cells)."""
+    found = {}
+    for cell in nb.cells:
+        tree = _parse(_source(cell)) if cell.cell_type == "code" else None
+        for name, (module, attribute) in (_imports(tree) if tree is not None else {}).items():
+            if attribute and module.startswith("backprop_lib.checks"):
+                found[name] = f"{module}.{attribute}"
+    return found
+
+
+def _parse(source: str):
+    """The cell's syntax tree (IPython's ``%`` and ``!`` lines left out), or ``None``."""
+    try:
+        return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return None
+
+
+def _imports(tree) -> dict[str, tuple[str, str | None]]:
+    """name -> (module, attribute or None) for the import statements in ``tree``."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found[alias.asname or alias.name.split(".")[0]] = (alias.name if alias.asname else alias.name.split(".")[0], None)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                found[alias.asname or alias.name] = (node.module, alias.name)
+    return found
+
+
+def solution_package_uses(nb) -> dict[str, set[str]]:
+    """For each test cell (grade_id), what of ``backprop_lib`` the instructor's solution cells
+    of that exercise use by name (named as the package-code check names it): the building
+    blocks an answer may use without being flagged."""
+    import importlib
+
+    from backprop_lib.checks.grading import package_name
+
+    imports = {}
+    for cell in nb.cells:
+        tree = _parse(_source(cell)) if cell.cell_type == "code" else None
+        if tree is not None:
+            imports.update(_imports(tree))
+
+    def resolve(chain: list[str]):
+        module, attribute = imports[chain[0]]
+        obj = importlib.import_module(module)
+        for name in ([attribute] if attribute else []) + chain[1:]:
+            if not hasattr(obj, "__dict__") or name not in vars(obj):
+                try:
+                    obj = importlib.import_module(f"{obj.__name__}.{name}")
+                    continue
+                except Exception:
+                    return None
+            obj = vars(obj)[name]
+        return obj
+
+    uses: dict[str, set[str]] = {}
+    pending: set[str] = set()
+    for cell in nb.cells:
+        meta = _nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            uses[str(meta.get("grade_id"))], pending = pending, set()
+            continue
+        if not meta.get("solution"):
+            continue
+        tree = _parse(_source(cell))
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            chain = []
+            while isinstance(node, ast.Attribute):
+                chain.insert(0, node.attr)
+                node = node.value
+            if not isinstance(node, ast.Name) or node.id not in imports:
+                continue
+            try:
+                obj = resolve([node.id] + chain)
+            except Exception:
+                continue
+            owner = getattr(obj if isinstance(obj, type) or callable(obj) else type(obj), "__module__", "") or ""
+            if obj is not None and not isinstance(obj, types.ModuleType) and owner.split(".")[0] == "backprop_lib":
+                pending.add(package_name(obj))
+    return uses
+
+
+def _seals(cell) -> list[dict]:
+    from backprop_lib.checks.grading import SEAL_MIME
+
+    return [o["data"][SEAL_MIME] for o in cell.get("outputs", [])
+            if o.get("output_type") == "display_data" and isinstance(o.get("data", {}).get(SEAL_MIME), dict)]
+
+
+def _unsealed(calls, seals, modules: dict[str, str], key: str) -> list[str]:
+    """The calls of ``calls`` without a valid seal of their own among ``seals``."""
+    from backprop_lib.checks.grading import seal_is_valid
+
+    left = [s for s in seals if seal_is_valid(key, s)]
+    missing = []
+    for name, hidden in calls:
+        expected = modules.get(name) if name else None
+        match = next((s for s in left if s.get("hidden") is hidden
+                      and (expected is None or s.get("checker") == expected)
+                      and (name is None or str(s.get("checker", "")).rsplit(".", 1)[-1] == name)), None)
+        if match is None:
+            missing.append(f"grade({name or '?'}, ...{', hidden=True' if hidden else ''})")
+        else:
+            left.remove(match)
+    return missing
+
+
+def review(course: Path, assignments: list[str], key: str, since: float = 0.0) -> list[Flag]:
+    """Check the test cells of the notebooks autograded since ``since`` (a ``time.time()``):
+
+    * an error saying the checking code was modified: ``tampered`` (nbgrader gave 0);
+    * a test cell that scored without a valid seal for each of its ``grade`` calls:
+      ``bypassed``; its score is set to 0 in the gradebook and its autograded notebook
+      gets an error output saying why;
+    * a seal that names the package's code used by the answer: ``package-code``; the
+      points stay, the cell is marked for manual grading.
+
+    Writes ``course/flags.csv`` (rows of other notebooks are kept) and returns the flags.
+    """
+    from nbgrader.api import Gradebook
+
+    from backprop_lib.checks.grading import TAMPER_MARK
+
+    course = Path(course)
+    flags: list[Flag] = []
+    reviewed: set[tuple[str, str]] = set()
+    updates: list[tuple[Flag, str]] = []   # (flag, notebook name) for the gradebook
+    for a in assignments:
+        for source_path in sorted((course / "source" / a).glob("*.ipynb")):
+            source_nb = nbformat.read(str(source_path), as_version=4)
+            tests = {str(_nbgrader_meta(c).get("grade_id")): _source(c) for c in source_nb.cells
+                     if _nbgrader_meta(c).get("grade") and not _nbgrader_meta(c).get("solution")}
+            modules = checker_modules(source_nb)
+            given = solution_package_uses(source_nb)
+            for path in sorted((course / "autograded").glob(f"*/{a}/{source_path.name}")):
+                if path.stat().st_mtime < since - 1:
+                    continue  # not graded in this run
+                student = path.parts[-3]
+                reviewed.add((student, a))
+                nb = nbformat.read(str(path), as_version=4)
+                changed = False
+                for cell in nb.cells:
+                    gid = str(_nbgrader_meta(cell).get("grade_id"))
+                    if gid not in tests or cell.cell_type != "code":
+                        continue
+                    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
+                              or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                    tamper = [o for o in errors if TAMPER_MARK in str(o.get("evalue", ""))]
+                    if tamper:
+                        flags.append(Flag(student, a, gid, "tampered", str(tamper[0]["evalue"]).splitlines()[0]))
+                        continue
+                    if errors:
+                        continue  # 0 points already
+                    seals = _seals(cell)
+                    missing = _unsealed(grade_calls(tests[gid]), seals, modules, key)
+                    if missing:
+                        detail = f"no proof that the package's grade ran: {', '.join(missing)}"
+                        flag = Flag(student, a, gid, "bypassed", detail)
+                        flags.append(flag)
+                        updates.append((flag, path.stem))
+                        cell.outputs.append(nbformat.v4.new_output(
+                            "error", ename="ExerciseFailed", evalue=f"{TAMPER_MARK}: {detail} (0 points)",
+                            traceback=[f"✘ {TAMPER_MARK}: {detail} (0 points)"]))
+                        changed = True
+                        continue
+                    references = sorted({r for s in seals for r in s.get("references", [])} - given.get(gid, set()))
+                    if references:
+                        flag = Flag(student, a, gid, "package-code", f"uses {', '.join(references)}")
+                        flags.append(flag)
+                        updates.append((flag, path.stem))
+                if changed:
+                    nbformat.write(nb, str(path))
+    if updates:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
+            for flag, notebook in updates:
+                grade = gb.find_grade(flag.exercise, notebook, flag.assignment, flag.student)
+                if flag.flag == "bypassed":
+                    grade.auto_score = 0.0
+                else:
+                    grade.needs_manual_grade = True
+            gb.db.commit()
+    _write_flags(course, flags, reviewed)
+    return flags
+
+
+def _write_flags(course: Path, flags: list[Flag], reviewed: set[tuple[str, str]]) -> None:
+    """``course/flags.csv``: these flags, plus the rows of notebooks not reviewed now."""
+    path = course / FLAGS_CSV
+    rows = []
+    if path.exists():
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.DictReader(fh) if (r.get("student_id"), r.get("assignment")) not in reviewed]
+    rows += [f.row() for f in flags]
+    rows.sort(key=lambda r: (r["assignment"], r["student_id"], r["exercise"], r["flag"]))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FLAG_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def report(course: Path, flags: list[Flag], out=sys.stdout) -> None:
+    """The summary after autograding: each flag, or that there is none."""
+    if not flags:
+        print(f"grading checked: nothing flagged ({_display(Path(course) / FLAGS_CSV)})", file=out)
+        return
+    submissions = len({(f.student, f.assignment) for f in flags})
+    print(f"\nFLAGGED: {len(flags)} exercise(s) in {submissions} submission(s); "
+          f"details in {_display(Path(course) / FLAGS_CSV)}:", file=out)
+    for f in flags:
+        print(f"  {f.student} {f.assignment} {f.exercise}: {f.flag}, points {FLAG_KINDS[f.flag]}", file=out)
+        print(f"      {f.detail}", file=out)
 
 
 def export(course: Path) -> int:
     run_nbgrader(Path(course), "export")
     print(f"wrote {_display(Path(course) / 'grades.csv')}")
+    flags = Path(course) / FLAGS_CSV
+    if flags.exists():
+        with open(flags, newline="", encoding="utf-8") as fh:
+            count = sum(1 for _ in csv.DictReader(fh))
+        if count:
+            print(f"{count} exercise(s) flagged by autograde: see {_display(flags)}")
     return 0
 
 

@@ -64,6 +64,9 @@ class CheckContext:
         self.time_limit = time_limit
         self.name = checker.name
         self.passed = 0
+        # the package's classes of the objects handed to the student's code by `run` (grade's
+        # check for an answer that uses the package's own code lets these through)
+        self.handed: set[type] = set()
         self._case: str | None = None
         seed = zlib.crc32(f"{checker.exercise}/{checker.name}/{'hidden' if hidden else 'public'}".encode())
         self.rng = np.random.default_rng(seed)
@@ -101,6 +104,7 @@ class CheckContext:
             args = copy.deepcopy(args)
             kwargs = copy.deepcopy(kwargs)
         label = name or getattr(fn, "__name__", None) or self.name
+        self._note_handed(args, kwargs)
         try:
             result = call_student(fn, *args, name=label, time_limit=self.time_limit, **kwargs)
         except ExerciseFailed as exc:
@@ -108,6 +112,18 @@ class CheckContext:
         if returns is not None:
             result = self._unpack(label, result, tuple(returns))
         return result
+
+    def _note_handed(self, args: tuple, kwargs: dict) -> None:
+        values = list(args) + list(kwargs.values())
+        for value in list(values):
+            if isinstance(value, (list, tuple)):
+                values.extend(value[:100])
+            elif isinstance(value, dict):
+                values.extend(list(value.values())[:100])
+        for value in values:
+            for kind in type(value).__mro__:
+                if kind.__module__.split(".")[0] == "backprop_lib":
+                    self.handed.add(kind)
 
     def _unpack(self, label: str, result: Any, names: tuple[str, ...]) -> tuple:
         want = f"{len(names)} values ({', '.join(names)})"
@@ -166,6 +182,12 @@ class Checker:
 
     def __call__(self, student: Any, hidden: bool = False, *, time_limit: float | None = None,
                  quiet: bool = False) -> None:
+        self.run(student, hidden, time_limit=time_limit, quiet=quiet)
+
+    def run(self, student: Any, hidden: bool = False, *, time_limit: float | None = None,
+            quiet: bool = False) -> CheckContext:
+        """Like calling the checker; returns the :class:`CheckContext` of the run (what
+        :func:`~.grading.grade` reads: ``passed``, ``handed``)."""
         limit = self.time_limit if time_limit is None else time_limit
         c = CheckContext(self, student, hidden, limit)
         try:
@@ -184,6 +206,7 @@ class Checker:
         if not quiet:
             extra = " (hidden tests)" if c.hidden else ""
             print(f"✔ {self.exercise} {self.name}: {c.passed} of {c.passed} checks passed{extra}")
+        return c
 
     def _internal_error(self, exc: BaseException) -> str:
         frame = None

@@ -79,3 +79,88 @@ def test_export_writes_grades_csv_with_the_totals(course):
         row = rows[(student, a)]
         assert float(row["score"]) == sum(expected.values()), (student, a)
         assert float(row["max_score"]) == sum(course.expected[("instructor", a)].values())
+
+
+# ------------------------------------------------------------------- cheating
+# The cheats are planned in conftest.py (CHEATS, cheat_issue17); the mechanism is
+# explained in backprop_lib/checks/grading.py.
+
+
+def _flag_rows(course) -> dict:
+    with open(course.root / "flags.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    found: dict = {}
+    for r in rows:
+        found.setdefault((r["student_id"], r["assignment"]), {})[r["exercise"]] = r["flag"]
+    return found
+
+
+def test_cheats_earn_no_more_than_a_blank_submission(course):
+    assert course.flags, "no cheating submission planned"
+    for (student, a) in course.flags:
+        assert _scores(course, student, a) == course.expected[(student, a)], (student, a)
+        if student.startswith("cheat"):
+            assert course.totals[(student, a)][0] <= course.totals[("untouched", a)][0] == 0, (student, a)
+
+
+def test_every_cheat_is_flagged_and_no_honest_submission_is(course):
+    expected = {key: flags for key, flags in course.flags.items() if flags}
+    assert _flag_rows(course) == expected
+    out = course.autograde_output
+    assert "FLAGGED:" in out, out
+    for (student, a), flags in expected.items():
+        for gid, flag in flags.items():
+            assert f"{student} {a} {gid}: {flag}, points " in out, (student, gid, out)
+
+
+@pytest.mark.parametrize("course", ["fixture"], indirect=True)
+def test_a_tampered_test_cell_names_the_modification(course):
+    from backprop_lib.checks.grading import TAMPER_MARK
+
+    cases = {
+        "cheat_rebind": ("ex00_1_test", "`check_square` is not one of the package's checkers: "
+                                        "it is a function defined in this notebook"),
+        "cheat_module_attributes": ("ex00_1_test", "backprop_lib.checks._demo.check_square was replaced"),
+        "cheat_sys_modules_checkers": ("ex00_2_test", "sys.modules['backprop_lib.checks._demo'] was replaced"),
+        "cheat_exception_replaced": ("ex00_1_test", "backprop_lib.checks.failure.ExerciseFailed was replaced"),
+        "cheat_diagnose": ("ex00_2_test", "backprop_lib.checks.framework.diagnose was replaced"),
+        "cheat_compare": ("ex00_1_test", "backprop_lib.checks.framework.CheckContext.compare was replaced"),
+        "cheat_while_checked": ("ex00_1_test", "while `square` ran: backprop_lib.checks.framework.diagnose was replaced"),
+    }
+    for student, (gid, fragment) in cases.items():
+        graded = h.read(course.autograded(student, "01_demo_squares"))
+        test = next(c for c in graded.cells if h.grade_id(c) == gid)
+        (error,) = h.error_outputs(test)
+        assert error["ename"] == "ExerciseFailed"
+        assert error["evalue"].startswith(TAMPER_MARK) and fragment in error["evalue"], (student, error["evalue"])
+
+
+@pytest.mark.parametrize("course", ["fixture"], indirect=True)
+def test_a_test_cell_that_bypassed_grade_scores_zero_and_says_why(course):
+    for student in ("cheat_grade_replaced", "cheat_sys_modules_grading"):
+        graded = h.read(course.autograded(student, "01_demo_squares"))
+        test = next(c for c in graded.cells if h.grade_id(c) == "ex00_1_test")
+        (error,) = h.error_outputs(test)
+        assert ("no proof that the package's grade ran: grade(check_square, ...), "
+                "grade(check_square, ..., hidden=True) (0 points)") in error["evalue"], error["evalue"]
+    # the fake grade printed a pass line: text in the output is not trusted
+    graded = h.read(course.autograded("cheat_sys_modules_grading", "01_demo_squares"))
+    test = next(c for c in graded.cells if h.grade_id(c) == "ex00_1_test")
+    assert "✔ Exercise 0.1 square: 5 of 5 checks passed" in h.output_text(test)
+
+
+@pytest.mark.parametrize("course", ["fixture"], indirect=True)
+def test_the_packages_own_code_keeps_its_points_and_asks_for_a_look(course):
+    from nbgrader.api import Gradebook
+
+    rows = _flag_rows(course)
+    assert rows[("package_code", "01_demo_squares")] == {"ex00_2_test": "package-code"}
+    with open(course.root / "flags.csv", newline="") as fh:
+        (row,) = [r for r in csv.DictReader(fh) if r["student_id"] == "package_code"]
+    assert row["points"] == "kept" and row["detail"] == "uses backprop_lib.gradcheck.numerical_gradient"
+    tool = h.load_tool()
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", tool.COURSE_ID) as gb:
+        flagged = gb.find_grade("ex00_2_test", "01_demo_squares", "01_demo_squares", "package_code")
+        honest = gb.find_grade("ex00_2_test", "01_demo_squares", "01_demo_squares", "instructor")
+        assert flagged.needs_manual_grade and flagged.score == 3.0
+        assert not honest.needs_manual_grade

@@ -42,7 +42,7 @@ def test_no_hidden_tests_in_student_versions(course):
         assert "HIDDEN TESTS" not in text
     if course.suite == "fixture":
         inside, _ = h.region_lines(h.read(course.source("01_demo_squares")), h.HIDDEN_REGION)
-        assert "check_square(square, hidden=True)" in inside  # the check above is not vacuous
+        assert "grade(check_square, square, hidden=True)" in inside  # the check above is not vacuous
 
 
 def test_no_outputs_in_student_versions(course):
