@@ -19,7 +19,11 @@ TORCH    ?= $(if $(filter true 1,$(CI)),1,)
 # `make notebooks` and `make test`. The benchmarks use it too, and give PyTorch the same.
 SERIES_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: lab test notebooks bench assignments clean venv help
+# The hub integration test (tests/hub) runs JupyterHub's proxy, configurable-http-proxy,
+# from npm: installed from the committed lock file into tests/hub/node_modules.
+HUB_NODE := tests/hub/node_modules/.stamp-npm
+
+.PHONY: lab test notebooks bench assignments hub-links clean venv help
 
 help:
 	@echo "make lab          set up .venv, then open JupyterLab on the series"
@@ -27,6 +31,7 @@ help:
 	@echo "make notebooks    re-execute and normalize every notebook in order"
 	@echo "make bench        run the benchmarks and print their tables"
 	@echo "make assignments  build student versions with nbgrader (course/)"
+	@echo "make hub-links HUB=https://hub.example.edu   nbgitpuller links for each notebook on a JupyterHub"
 	@echo "make clean        remove .venv, caches and generated files"
 
 $(VENV)/bin/python:
@@ -45,12 +50,16 @@ $(VENV)/.stamp-torch: $(VENV)/.stamp-test $(LOCK)
 	$(PIP) install -q -c $(LOCK) -e ".[torch]"
 	touch $@
 
+$(HUB_NODE): tests/hub/package.json tests/hub/package-lock.json
+	cd tests/hub && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 venv: $(VENV)/.stamp-lab
 
 lab: $(VENV)/.stamp-lab
 	$(SERIES_ENV) $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(NOTEBOOK) --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
+test: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch) $(HUB_NODE)
 	$(VENV)/bin/ruff check .
 	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
@@ -63,6 +72,10 @@ bench: $(VENV)/.stamp-test $(if $(TORCH),$(VENV)/.stamp-torch)
 assignments: $(VENV)/.stamp-test
 	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(filter 1 true yes,$(FORCE)),--force)
 
+hub-links:
+	@test -n "$(HUB)" || { echo "usage: make hub-links HUB=https://hub.example.edu [REPO=...] [BRANCH=main]" >&2; exit 2; }
+	$(PYTHON) tools/hub_links.py --hub "$(HUB)" $(if $(REPO),--repo "$(REPO)") $(if $(BRANCH),--branch "$(BRANCH)") $(HUB_LINKS_ARGS)
+
 clean:
-	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis
+	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis tests/hub/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

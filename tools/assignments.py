@@ -204,9 +204,9 @@ def run_nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Com
 _API: dict = {}
 
 
-def generate_assignment(course: Path, assignment: str, force: bool) -> None:
-    """``nbgrader generate_assignment ASSIGNMENT --create [--force]`` through nbgrader's
-    Python API (nbgrader is imported once, not once per notebook)."""
+def nbgrader_api(course: Path):
+    """nbgrader's Python API (what its formgrader uses) for ``course``, configured from
+    its nbgrader_config.py; one per course, so nbgrader is imported once."""
     key = str(Path(course).resolve())
     os.environ["PATH"] = _env_with_venv_on_path()["PATH"]
     if key not in _API:
@@ -216,7 +216,13 @@ def generate_assignment(course: Path, assignment: str, force: bool) -> None:
         config = PyFileConfigLoader("nbgrader_config.py", path=key).load_config()
         config.CourseDirectory.root = key
         _API[key] = NbGraderAPI(config=config)
-    result = _API[key].generate_assignment(assignment, force=force, create=True)
+    return _API[key]
+
+
+def generate_assignment(course: Path, assignment: str, force: bool) -> None:
+    """``nbgrader generate_assignment ASSIGNMENT --create [--force]`` through nbgrader's
+    Python API (nbgrader is imported once, not once per notebook)."""
+    result = nbgrader_api(course).generate_assignment(assignment, force=force, create=True)
     if not result.get("success"):
         sys.stderr.write(result.get("log", "") + "\n" + result.get("error", "") + "\n")
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed")

@@ -8,7 +8,6 @@ widgets.
 from __future__ import annotations
 
 import io
-import math
 import struct
 import zlib
 
@@ -16,8 +15,6 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
-from matplotlib.transforms import Bbox
 
 #: Resolution used for every widget picture (pixels per inch).
 DPI = 100
@@ -93,75 +90,6 @@ def encode_png(pixels: np.ndarray, *, compress_level: int = 1) -> bytes:
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-#: A pixel rectangle ``(top, bottom, left, right)``: rows ``top:bottom``, columns ``left:right``.
-Rect = tuple[int, int, int, int]
-
-
-def artist_rects(artist: Artist, renderer, shape: tuple[int, ...]) -> list[Rect]:
-    """Rectangles covering every pixel that drawing ``artist`` may touch (none if it is hidden).
-
-    Usually one rectangle: the window extent, widened by the line width (an edge is
-    centred on the outline) and a pixel of antialiasing, and by a text's background box.
-    A long arrow gets one small rectangle per piece of its shaft instead, so that a
-    diagonal arrow does not claim the whole box spanned by its two ends.
-    ``shape`` is the canvas array's shape (height first); rectangles are clipped to it.
-    """
-    if not artist.get_visible():
-        return []
-    lw = artist.get_linewidth() if hasattr(artist, "get_linewidth") else 0.0
-    pad = 2 + math.ceil(float(np.max(lw)) * renderer.dpi / 72)
-    if isinstance(artist, FancyArrowPatch):
-        boxes = [Bbox.from_extents(*piece.min(axis=0), *piece.max(axis=0))
-                 for piece in _arrow_pieces(artist)]
-    else:
-        boxes = [artist.get_window_extent(renderer)]
-        patch = getattr(artist, "get_bbox_patch", lambda: None)()
-        if patch is not None:  # a text's background box
-            artist.update_bbox_position_size(renderer)
-            boxes = [Bbox.union([boxes[0], patch.get_window_extent(renderer)])]
-            pad = 2 + math.ceil(patch.get_linewidth() * renderer.dpi / 72)
-    rects = [_to_rect(box, pad, shape) for box in boxes]
-    return [rect for rect in rects if rect is not None]
-
-
-#: Longest piece of an arrow's shaft covered by one rectangle, in pixels.
-_PIECE_PX = 32
-
-
-def _arrow_pieces(arrow: FancyArrowPatch) -> list[np.ndarray]:
-    """Point sets whose bounding boxes together cover ``arrow`` (display coordinates).
-
-    Closed outlines (a filled head) are kept whole; open lines are cut into short pieces.
-    """
-    path = arrow.get_path()
-    pieces = []
-    for polygon in path.to_polygons(arrow.get_transform(), closed_only=False):
-        if len(polygon) > 2 and np.allclose(polygon[0], polygon[-1]):
-            pieces.append(polygon)
-            continue
-        for start, end in zip(polygon[:-1], polygon[1:]):
-            n = max(1, math.ceil(np.hypot(*(end - start)) / _PIECE_PX))
-            ts = np.linspace(0, 1, n + 1)[:, None]
-            points = start + ts * (end - start)
-            pieces += [points[i:i + 2] for i in range(n)]
-    return pieces
-
-
-def _to_rect(box: Bbox, pad: int, shape: tuple[int, ...]) -> Rect | None:
-    """Pixel rectangle of a display-space ``box`` (origin bottom left), padded and clipped."""
-    height, width = shape[0], shape[1]
-    top, bottom = max(0, math.floor(height - box.y1 - pad)), min(height, math.ceil(height - box.y0 + pad))
-    left, right = max(0, math.floor(box.x0 - pad)), min(width, math.ceil(box.x1 + pad))
-    if top >= bottom or left >= right:
-        return None
-    return top, bottom, left, right
-
-
-def overlaps(a: Rect, b: Rect) -> bool:
-    """True when two rectangles share at least one pixel."""
-    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def animated(*artists: Artist) -> list[Artist]:

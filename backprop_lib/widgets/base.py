@@ -7,9 +7,10 @@ A widget is two objects:
 * a **view** (a subclass of :class:`WidgetView`): controls that change the model, and a
   picture of the model.
 
-The view draws into one reused Agg figure, renders it to PNG bytes and puts them in an
-``ipywidgets.Image`` of fixed size (CSS class ``bp-figure``): the picture never changes
-size, so nothing flickers or jumps. Every callback is wrapped so that an error shows its
+The view draws into one reused Agg figure, renders it to PNG bytes (through a
+:class:`~backprop_lib.viz.raster.BlitRenderer`, which redraws only what changed) and puts
+them in an ``ipywidgets.Image`` of fixed size (CSS class ``bp-figure``): the picture never
+changes size, so nothing flickers or jumps. Every callback is wrapped so that an error shows its
 message in an ``Output`` with class ``bp-error`` instead of disappearing into the
 browser console.
 
@@ -63,7 +64,8 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError
 
-from backprop_lib.viz.render import Rect, artist_rects, canvas_pixels, canvas_png, new_figure, overlaps
+from backprop_lib.viz.raster import BlitRenderer
+from backprop_lib.viz.render import new_figure
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -115,10 +117,7 @@ class WidgetView:
         self._tasks: set[asyncio.Task] = set()
         self._fig = new_figure(self.WIDTH_PX, self.HEIGHT_PX)
         self._painter: Any = None  # created on the first refresh, once the model exists
-        self._background: Any = None  # cached pixels without the painter's dynamic artists
-        self._background_drawn_for: Hashable | None = None  # its _background_key()
-        self._backgrounds: dict[Hashable, Any] = {}  # kept backgrounds by _background_key()
-        self._rects: dict[Any, list] = {}  # dynamic artist -> pixels it covers (painters with `changed`)
+        self._renderer = BlitRenderer(self._fig, kept_backgrounds=self.KEPT_BACKGROUNDS)
         self.widget: W.Box = W.VBox()
 
     # ------------------------------------------------------------------ subclass API
@@ -126,8 +125,9 @@ class WidgetView:
         """Create the axes and artists on ``fig`` and return an object holding them.
 
         If the object has a ``dynamic`` list of animated artists, only those are redrawn
-        on a cached background; call :meth:`_invalidate_background` when anything else
-        (curves, limits, titles outside ``dynamic``) changes.
+        on a cached background (and with a ``changed`` list, only the pixels they cover: see
+        :mod:`backprop_lib.viz.raster`); call :meth:`_invalidate_background` when anything
+        else (curves, limits, titles outside ``dynamic``) changes.
         """
         raise NotImplementedError
 
@@ -222,8 +222,7 @@ class WidgetView:
         self._sync_controls()
         if self._painter is None:
             self._painter = self._make_painter(self._fig)
-            self._background = None
-            self._backgrounds.clear()  # drawn with the artists of the previous painter
+            self._renderer.invalidate()  # backgrounds drawn with the previous painter's artists
         self._paint(self._painter)
         self.image.value = self._render()
         self.render_count += 1
@@ -233,85 +232,11 @@ class WidgetView:
 
         (Not needed for a change of :meth:`_background_key`: that switches backgrounds.)
         """
-        self._background = None
-        self._backgrounds.clear()
+        self._renderer.invalidate()
 
     def _render(self) -> bytes:
-        """PNG bytes of the reused figure.
-
-        A painter may list ``dynamic`` artists (see :func:`~backprop_lib.viz.render.animated`).
-        Everything else is drawn once into a cached background; later renders restore that
-        background and draw only the dynamic artists (blitting), which is several times
-        faster than a full draw.
-
-        A painter may also keep a list ``changed`` of the dynamic artists it restyled since
-        the last render (``None``: unknown, all of them). Then only the pixels those
-        artists cover, before and after the change, are restored and redrawn (with every
-        dynamic artist overlapping them, in order); the rest of the previous picture stays.
-        The result is the same picture, pixel for pixel, as redrawing every dynamic artist.
-        """
-        fig, painter = self._fig, self._painter
-        dynamic = list(getattr(painter, "dynamic", ()))
-        if not dynamic:
-            fig.canvas.draw()
-            return canvas_png(fig)
-        changed = getattr(painter, "changed", None)
-        key = self._background_key()
-        if self._background is None or key != self._background_drawn_for:
-            self._background = self._backgrounds.get(key) if key is not None else None
-            self._background_drawn_for = key
-            changed = None
-        if self._background is None:
-            fig.canvas.draw()  # animated artists are skipped: this is the background
-            self._background = canvas_pixels(fig).copy()
-            if key is not None:
-                if len(self._backgrounds) >= self.KEPT_BACKGROUNDS:
-                    self._backgrounds.pop(next(iter(self._backgrounds)))  # the oldest
-                self._backgrounds[key] = self._background
-        if changed is None:
-            canvas_pixels(fig)[...] = self._background
-            self._draw_dynamic(dynamic, track=hasattr(painter, "changed"))
-        else:
-            self._redraw_changed(dynamic, changed)
-        if hasattr(painter, "changed"):
-            painter.changed = []
-        return canvas_png(fig)
-
-    def _draw_dynamic(self, dynamic: list, *, track: bool) -> None:
-        """Draw every dynamic artist on the background; ``track``: remember where each went."""
-        fig = self._fig
-        for artist in dynamic:
-            if artist.get_visible():
-                fig.draw_artist(artist)
-        if track:
-            renderer, shape = fig.canvas.get_renderer(), self._background.shape
-            self._rects = {artist: artist_rects(artist, renderer, shape) for artist in dynamic}
-
-    def _redraw_changed(self, dynamic: list, changed: list) -> None:
-        """Redraw only the pixels covered by ``changed`` artists (before or after the change).
-
-        Those pixels get the background back, every dynamic artist covering some of them is
-        drawn again, whole and in order, and the new pixels are kept only inside them: so
-        each pixel ends up exactly as a redraw of everything would make it.
-        """
-        fig = self._fig
-        renderer, frame = fig.canvas.get_renderer(), canvas_pixels(fig)
-        dirty: list[Rect] = []
-        for artist in set(changed):
-            dirty += self._rects.get(artist, [])                           # where it was drawn
-            self._rects[artist] = artist_rects(artist, renderer, frame.shape)  # where it goes now
-            dirty += self._rects[artist]
-        if not dirty:
-            return
-        previous = frame.copy()
-        for top, bottom, left, right in dirty:
-            frame[top:bottom, left:right] = self._background[top:bottom, left:right]
-        for artist in dynamic:
-            if any(overlaps(rect, d) for rect in self._rects.get(artist, ()) for d in dirty):
-                fig.draw_artist(artist)
-        for top, bottom, left, right in dirty:
-            previous[top:bottom, left:right] = frame[top:bottom, left:right]
-        frame[...] = previous
+        """PNG bytes of the reused figure, as the painter left it (see :mod:`backprop_lib.viz.raster`)."""
+        return self._renderer.render(self._painter, self._background_key())
 
     @contextlib.contextmanager
     def hold_refresh(self) -> Iterator[None]:

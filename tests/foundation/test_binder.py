@@ -19,6 +19,8 @@ BINDER_ENV = ROOT / "binder" / "environment.yml"
 POSTBUILD = ROOT / "binder" / "postBuild"
 ROOT_ENV = ROOT / "environment.yml"
 NOT_FOR_STUDENTS = {"nbgrader", "torch", "pytorch"}
+# conda-forge packages pinned under another name than the PyPI package in the lock file
+CONDA_TO_PYPI = {"jupyterhub-singleuser": "jupyterhub"}
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)$")
 CONDA_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(==|=)\s*([^\s=<>!*,|]+)$")
 
@@ -107,15 +109,25 @@ def test_environment_matches_lock(path):
     for package in ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel"]:
         assert package in pins, f"{_rel(path)}: {package} is not pinned"
     mismatches = [
-        f"{name}: {_rel(path)} has {version}, {_lock_path().name} has {lock[name]}"
+        f"{name}: {_rel(path)} has {version}, {_lock_path().name} has {lock[CONDA_TO_PYPI.get(name, name)]}"
         for name, version in pins.items()
-        if name in lock and lock[name] != version
+        if CONDA_TO_PYPI.get(name, name) in lock and lock[CONDA_TO_PYPI.get(name, name)] != version
     ]
     assert not mismatches, "\n".join(mismatches)
     for name in pins:
         assert name not in NOT_FOR_STUDENTS, f"{_rel(path)}: {name} does not belong in the student environment"
     for line in pip_lines:
         assert not any(_norm(word).startswith(bad) for word in line.split() for bad in NOT_FOR_STUDENTS), line
+
+
+def test_binder_image_serves_a_jupyterhub():
+    # docs/jupyterhub.md uses the Binder image as the hub's user image: it needs the
+    # single-user server and nbgitpuller, at the versions the hub test (tests/hub) runs
+    _env, pins, _pip = _conda_env(BINDER_ENV)
+    lock = _lock()
+    for package in ["jupyterhub-singleuser", "nbgitpuller"]:
+        assert package in pins, f"binder/environment.yml does not pin {package}"
+        assert pins[package] == lock[CONDA_TO_PYPI.get(package, package)], package
 
 
 def test_binder_environment_has_no_local_paths():

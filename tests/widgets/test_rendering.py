@@ -11,7 +11,8 @@ import pytest
 from test_graph_layout import neuron_graph
 from widget_helpers import png_pixels, small_expression
 
-from backprop_lib.viz.render import artist_rects, canvas_pixels, encode_png, new_figure
+from backprop_lib.viz.raster import artist_rects
+from backprop_lib.viz.render import canvas_pixels, encode_png, new_figure
 from backprop_lib.widgets import ChainRuleExplorer, GraphStepper, TrainingPlayground
 
 
@@ -121,3 +122,27 @@ def test_playground_legend_is_in_the_background_and_the_picture_matches_the_stat
     static = png_pixels(view.figure()._repr_png_())
     live = png_pixels(view.png())
     assert (abs(live.astype(int) - static.astype(int)) > 40).mean() < 0.01
+
+
+def test_blit_renderer_on_its_own_equals_a_full_draw():
+    """The renderer needs no widget: any painter with ``dynamic`` (and ``changed``) artists."""
+    from types import SimpleNamespace
+
+    from backprop_lib.viz.raster import BlitRenderer
+    from backprop_lib.viz.render import animated, png_bytes
+
+    fig = new_figure(240, 120)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1])
+    texts = [ax.text(0.1 + 0.3 * i, 0.5, f"t{i}") for i in range(3)]
+    painter = SimpleNamespace(dynamic=animated(*texts), changed=None)
+    renderer = BlitRenderer(fig)
+    renderer.render(painter)
+    assert painter.changed == []
+    texts[1].set_text("moved")
+    texts[1].set_position((0.5, 0.8))
+    painter.changed = [texts[1]]
+    live = png_pixels(renderer.render(painter))
+    for text in texts:
+        text.set_animated(False)
+    assert np.array_equal(live, png_pixels(png_bytes(fig)))
