@@ -54,6 +54,7 @@ from . import (  # noqa: E402
     nb10_frameworks,
     nb11_forward_mode,
     nb12_tensor,
+    nb13_normalization,
     nb14_attention,
 )
 
@@ -71,6 +72,7 @@ TOPICS = {
     "10_from_scratch_to_pytorch": nb10_frameworks,
     "11_forward_mode_and_reverse_mode": nb11_forward_mode,
     "12_an_autograd_engine_for_arrays": nb12_tensor,
+    "13_normalization_layers_by_hand": nb13_normalization,
     "14_backprop_through_attention": nb14_attention,
 }
 # --- end of topic checkers --------------------------------------------------------

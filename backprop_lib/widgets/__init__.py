@@ -15,6 +15,8 @@ BroadcastExplorer      which entries sum into a broadcast b's grad  b_shape, op,
 ModesExplorer          Jacobian by columns (forward) or rows        n, m, mode, passes
                        (reverse)
 AttentionExplorer      attention weights of one query, dK and dV    query, mask
+DiagnosticsExplorer    per-layer activations, gradients, update     norm, step, layer
+                       ratios and dead units, with/without BatchNorm
 =====================  ===========================================  ==========================
 
 Every view has ``.widget`` (the root box, class ``bp-widget``), ``.model`` (plain Python),
@@ -49,6 +51,8 @@ _WHERE = {
     "ModesModel": "modes",
     "AttentionExplorer": "attention",
     "AttentionModel": "attention",
+    "DiagnosticsExplorer": "diagnostics",
+    "DiagnosticsModel": "diagnostics",
 }
 
 __all__ = list(_WHERE)

@@ -46,12 +46,14 @@ def make_view(name: str):
         return widgets.AttentionExplorer()
     if name == "ModesExplorer":
         return widgets.ModesExplorer(n=4, m=3, mode="forward", passes=1)
+    if name == "DiagnosticsExplorer":
+        return widgets.DiagnosticsExplorer(**small_diagnostics())
     raise KeyError(name)
 
 
 VIEW_NAMES = ["TangentSmokeCheck", "ChainRuleExplorer", "GraphStepper", "NetworkGradientView",
               "VanishingExplorer", "TrainingPlayground", "CostOfGradients", "BroadcastExplorer",
-              "ModesExplorer", "AttentionExplorer"]
+              "ModesExplorer", "AttentionExplorer", "DiagnosticsExplorer"]
 
 #: A valid non-default state for each view (round-trip tests).
 SAMPLE_STATES = {
@@ -66,6 +68,7 @@ SAMPLE_STATES = {
     "BroadcastExplorer": {"b_shape": "(3, 1)", "op": "a * b", "seed": 7},
     "ModesExplorer": {"n": 5, "m": 2, "mode": "reverse", "passes": 2},
     "AttentionExplorer": {"query": 3, "mask": "none"},
+    "DiagnosticsExplorer": {"norm": "batchnorm", "step": 20, "layer": 3},
 }
 
 #: Constructor arguments from_state needs besides the state.
@@ -74,7 +77,21 @@ FROM_STATE_KWARGS = {
     "NetworkGradientView": lambda: {"max_steps": 40, "chunk": 10},
     "TrainingPlayground": lambda: {"n": 60},
     "CostOfGradients": lambda: {"budget": 0.002, "repeats": 2},
+    "DiagnosticsExplorer": lambda: small_diagnostics(),
 }
+
+
+def small_diagnostics() -> dict:
+    """A DiagnosticsExplorer's model with few steps (built once, shared: it is read-only)."""
+    global _SMALL_DIAGNOSTICS
+    from backprop_lib import widgets
+
+    if _SMALL_DIAGNOSTICS is None:
+        _SMALL_DIAGNOSTICS = widgets.DiagnosticsModel(steps=40, every=10, depth=4)
+    return {"model": _SMALL_DIAGNOSTICS}
+
+
+_SMALL_DIAGNOSTICS = None
 
 
 def png_pixels(data: bytes) -> np.ndarray:
