@@ -7,10 +7,17 @@ left, the output (root) on the right. The layout has three steps, the classic
 1. **Layers.** An interior node goes one layer to the right of its deepest input
    (longest path from the leaves). A leaf goes just left of its first user, so a bias
    added at the very end sits next to the ``+`` that uses it rather than far left.
+   An edge spanning several layers gets a *dummy* point in each layer it crosses, a
+   slot of its own in that layer, so it is routed between the boxes, never under one.
 2. **Order within a layer.** A few sweeps of the *barycenter heuristic*: each node moves
-   toward the average position of its neighbours, which removes most edge crossings.
+   toward the average position of its neighbours, which removes most edge crossings;
+   then neighbours in a layer swap places while that removes more.
 3. **Coordinates.** ``x`` is the layer number; ``y`` spreads a layer's nodes one unit
-   apart, centred on zero.
+   apart (dummy slots included), centred on zero.
+
+:func:`edge_route` turns an edge into a polyline that stays in the gaps between box
+columns and in its own dummy slots; :func:`place_labels` puts a label on each edge so
+that no two labels overlap and none covers a box.
 
 Only the documented attributes of a node are used: ``_prev`` (its inputs, in order) and,
 if present, ``_local_grads``. Nodes are identified by ``id()``, so any micrograd-style
@@ -24,7 +31,10 @@ from typing import Any
 
 from .scalar.engine import postorder
 
-__all__ = ["Edge", "GraphLayout", "layered_layout"]
+__all__ = ["Edge", "GraphLayout", "edge_route", "layered_layout", "place_labels"]
+
+Point = tuple[float, float]
+Rect = tuple[float, float, float, float]  # x0, y0, x1, y1
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,9 @@ class GraphLayout:
         x, y: coordinates of each node (``x == layer``; ``y`` centred on 0, spacing 1).
         edges: every edge child -> parent.
         layers: node indices in each layer, top to bottom.
+        bends: for each edge, its dummy points ``(x, y)`` from child to parent, one in
+            every layer strictly between its ends (empty for an edge to the next layer).
+        n_rows: the most slots (boxes and dummy points) in one layer.
     """
 
     nodes: list[Any]
@@ -58,6 +71,8 @@ class GraphLayout:
     y: list[float]
     edges: list[Edge]
     layers: list[list[int]] = field(default_factory=list)
+    bends: list[list[Point]] = field(default_factory=list)
+    n_rows: int = 0
 
     def index(self, node: Any) -> int:
         """Index of ``node`` in :attr:`nodes`."""
@@ -72,7 +87,7 @@ class GraphLayout:
 
     @property
     def max_layer_size(self) -> int:
-        return max((len(layer) for layer in self.layers), default=0)
+        return max(self.n_rows, max((len(layer) for layer in self.layers), default=0))
 
 
 def _children(node: Any) -> Sequence[Any]:
@@ -122,15 +137,43 @@ def layered_layout(root: Any, *, sweeps: int = 8) -> GraphLayout:
     index = {id(node): i for i, node in enumerate(nodes)}
     layer = _assign_layers(nodes, index)
     inputs, users = _neighbours(nodes, index)
+    edges = [
+        Edge(index[id(child)], i, slot)
+        for i, node in enumerate(nodes)
+        for slot, child in enumerate(_children(node))
+    ]
+    # dummy points: an edge spanning layers l0 < l1 gets one in each layer l0+1 .. l1-1;
+    # they are items n, n+1, ... ordered together with the real nodes
+    n = len(nodes)
+    item_layer = list(layer)
+    chains: list[list[int]] = []
+    for e in edges:
+        chain = []
+        for lay in range(layer[e.child] + 1, layer[e.parent]):
+            chain.append(len(item_layer))
+            item_layer.append(lay)
+        chains.append(chain)
+    item_inputs: list[list[int]] = [[] for _ in item_layer]
+    item_users: list[list[int]] = [[] for _ in item_layer]
+    for e, chain in zip(edges, chains):
+        path = [e.child, *chain, e.parent]
+        for lo, hi in zip(path, path[1:]):
+            item_inputs[hi].append(lo)
+            item_users[lo].append(hi)
+    del inputs, users
     n_layers = max(layer) + 1
-    layers: list[list[int]] = [[] for _ in range(n_layers)]
-    for i in range(len(nodes)):  # topological order is a sensible first guess
-        layers[layer[i]].append(i)
+    slots: list[list[int]] = [[] for _ in range(n_layers)]
+    for i in range(len(item_layer)):  # topological order (dummies after) is a first guess
+        slots[item_layer[i]].append(i)
 
-    pos = [0.0] * len(nodes)  # position of each node within its layer
+    pos = [0.0] * len(item_layer)  # position of each item within its layer
+    sizes = [len(members) for members in slots]
+
+    def centred(i: int) -> float:
+        return pos[i] - (sizes[item_layer[i]] - 1) / 2
 
     def set_positions() -> None:
-        for members in layers:
+        for members in slots:
             for k, i in enumerate(members):
                 pos[i] = float(k)
 
@@ -138,51 +181,151 @@ def layered_layout(root: Any, *, sweeps: int = 8) -> GraphLayout:
         def key(i: int) -> tuple[float, float]:
             around = neighbours[i]
             if not around:
-                return (pos[i], pos[i])
-            # centre of a layer-size-normalised position, so layers of different sizes line up
-            return (sum(_centred(j) for j in around) / len(around), pos[i])
+                return (centred(i), pos[i])
+            # mean of layer-size-normalised positions, so layers of different sizes line up
+            return (sum(centred(j) for j in around) / len(around), pos[i])
 
         members.sort(key=key)
         for k, i in enumerate(members):
             pos[i] = float(k)
 
-    sizes = [len(members) for members in layers]
+    def improve(start: list[list[int]]) -> tuple[tuple[int, float], list[list[int]]]:
+        """Barycenter sweeps from ``start``, then swaps of neighbours within a layer while
+        that removes crossings ("transpose"); the best order seen and its score."""
+        nonlocal slots
+        slots = [list(members) for members in start]
+        set_positions()
+        best = [list(members) for members in slots]
+        best_score = _score(item_inputs, item_layer, pos, centred)
+        for _ in range(sweeps):
+            for members in slots[1:]:
+                reorder(members, item_inputs)
+            for members in reversed(slots[:-1]):
+                reorder(members, item_users)
+            score = _score(item_inputs, item_layer, pos, centred)
+            if score < best_score:
+                best, best_score = [list(members) for members in slots], score
+        slots = best
+        set_positions()
+        improved = True
+        while improved:
+            improved = False
+            for members in slots:
+                for k in range(len(members) - 1):
+                    members[k], members[k + 1] = members[k + 1], members[k]
+                    set_positions()
+                    score = _score(item_inputs, item_layer, pos, centred)
+                    if score < best_score:
+                        best_score, improved = score, True
+                    else:
+                        members[k], members[k + 1] = members[k + 1], members[k]
+                        set_positions()
+        return best_score, slots
 
-    def _centred(i: int) -> float:
-        return pos[i] - (sizes[layer[i]] - 1) / 2
-
+    slots = improve(slots)[1]
     set_positions()
-    best = [list(members) for members in layers]
-    best_score = _score(layers, layer, inputs, pos, sizes)
-    for _ in range(sweeps):
-        for members in layers[1:]:
-            reorder(members, inputs)
-        for members in reversed(layers[:-1]):
-            reorder(members, users)
-        score = _score(layers, layer, inputs, pos, sizes)
-        if score < best_score:
-            best, best_score = [list(members) for members in layers], score
-    layers = best
-    set_positions()
 
-    x = [float(layer[i]) for i in range(len(nodes))]
-    y = [0.0] * len(nodes)
-    for members in layers:
+    item_y = [0.0] * len(item_layer)
+    for members in slots:
         for k, i in enumerate(members):
-            y[i] = (len(members) - 1) / 2 - k  # first member on top
-    edges = [
-        Edge(index[id(child)], i, slot)
-        for i, node in enumerate(nodes)
-        for slot, child in enumerate(_children(node))
-    ]
-    return GraphLayout(nodes=nodes, layer=layer, x=x, y=y, edges=edges, layers=layers)
+            item_y[i] = (len(members) - 1) / 2 - k  # first member on top
+    x = [float(layer[i]) for i in range(n)]
+    y = item_y[:n]
+    bends = [[(float(item_layer[d]), item_y[d]) for d in chain] for chain in chains]
+    layers = [[i for i in members if i < n] for members in slots]
+    return GraphLayout(nodes=nodes, layer=layer, x=x, y=y, edges=edges, layers=layers,
+                       bends=bends, n_rows=max(sizes, default=0))
 
 
-def _score(layers, layer, inputs, pos, sizes) -> float:
-    """Total vertical stretch of the edges: a cheap stand-in for the crossing count."""
-    total = 0.0
+def _score(inputs: list[list[int]], item_layer: list[int], pos: list[float],
+           centred) -> tuple[int, float]:
+    """Number of edge crossings, then the total vertical stretch of the edges (which
+    breaks ties toward straighter edges). Every edge joins neighbouring layers (the
+    dummies see to that), so two edges cross when their ends come in opposite orders."""
+    by_layer: dict[int, list[tuple[float, float]]] = {}
     for i, around in enumerate(inputs):
-        yi = pos[i] - (sizes[layer[i]] - 1) / 2
         for j in around:
-            total += abs(yi - (pos[j] - (sizes[layer[j]] - 1) / 2))
-    return total
+            by_layer.setdefault(item_layer[i], []).append((pos[j], pos[i]))
+    crossings = sum(
+        1
+        for edges in by_layer.values()
+        for a in range(len(edges))
+        for b in range(a + 1, len(edges))
+        if (edges[a][0] - edges[b][0]) * (edges[a][1] - edges[b][1]) < 0
+    )
+    stretch = sum(abs(centred(i) - centred(j)) for i, around in enumerate(inputs) for j in around)
+    return crossings, stretch
+
+
+def edge_route(layout: GraphLayout, k: int, box_w: float, box_h: float) -> list[Point]:
+    """The polyline of edge ``k``, from the right side of the child's box to the left side
+    of the parent's box (boxes are ``box_w`` by ``box_h`` around each node's ``(x, y)``).
+
+    Inside a column of boxes the line only runs horizontally through one of its own dummy
+    slots; it changes height only in the gaps between columns. Two edges joining the same
+    pair of nodes (``a * a``) leave and arrive at different heights.
+    """
+    e = layout.edges[k]
+    twins = [j for j, f in enumerate(layout.edges) if (f.child, f.parent) == (e.child, e.parent)]
+    off = (twins.index(k) - (len(twins) - 1) / 2) * 0.3 * box_h
+    points = [(layout.x[e.child] + box_w / 2, layout.y[e.child] + off)]
+    for bx, by in layout.bends[k]:
+        points += [(bx - box_w / 2, by), (bx + box_w / 2, by)]
+    points.append((layout.x[e.parent] - box_w / 2, layout.y[e.parent] + off))
+    return points
+
+
+def node_rect(layout: GraphLayout, i: int, box_w: float, box_h: float) -> Rect:
+    """The box of node ``i``."""
+    x, y = layout.x[i], layout.y[i]
+    return (x - box_w / 2, y - box_h / 2, x + box_w / 2, y + box_h / 2)
+
+
+def _overlap(a: Rect, b: Rect) -> float:
+    """Area shared by two rectangles (0 when they only touch)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def place_labels(layout: GraphLayout, box_w: float, box_h: float,
+                 sizes: Sequence[Point]) -> list[Point]:
+    """Centres for the edge labels, of ``sizes[k] = (width, height)``, one per edge.
+
+    Each label sits on a gap segment of its edge (the one nearest the child, where the
+    gradient arrives, first), at the first of a few positions along it, or just above or
+    below it, where it overlaps neither a box nor a label placed before. Labels are placed
+    top to bottom within each gap. If nothing is free, the least-covered spot is used.
+    """
+    boxes = [node_rect(layout, i, box_w, box_h) for i in range(len(layout.nodes))]
+    routes = [edge_route(layout, k, box_w, box_h) for k in range(len(layout.edges))]
+    # the gap segments of each edge: its first and every other segment after it
+    segments = [list(zip(r[0::2], r[1::2])) for r in routes]
+    order = sorted(range(len(layout.edges)),
+                   key=lambda k: (segments[k][0][0][0], -segments[k][0][0][1], -segments[k][0][1][1]))
+    placed: list[Rect] = []
+    centres: list[Point] = [(0.0, 0.0)] * len(layout.edges)
+    for k in order:
+        w, h = sizes[k]
+        best: tuple[float, Point, Rect] | None = None
+        for (x0, y0), (x1, y1) in segments[k]:
+            span = max(x1 - x0 - w, 0.0)
+            for t in (0.5, 0.3, 0.7, 0.1, 0.9):
+                cx = x0 + w / 2 + t * span if x1 - x0 >= w else (x0 + x1) / 2
+                cy = y0 + (y1 - y0) * (cx - x0) / (x1 - x0) if x1 != x0 else y0
+                for dy in (0.0, 0.6, -0.6, 1.2, -1.2):
+                    c = (cx, cy + dy * h)
+                    rect = (c[0] - w / 2, c[1] - h / 2, c[0] + w / 2, c[1] + h / 2)
+                    cost = sum(_overlap(rect, b) for b in boxes) + sum(_overlap(rect, p) for p in placed)
+                    if best is None or cost < best[0]:
+                        best = (cost, c, rect)
+                    if cost == 0:
+                        break
+                if best is not None and best[0] == 0:
+                    break
+            if best is not None and best[0] == 0:
+                break
+        assert best is not None
+        centres[k] = best[1]
+        placed.append(best[2])
+    return centres

@@ -10,13 +10,15 @@ contributions meet (a fork), how they add up.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+from matplotlib.path import Path
 
-from backprop_lib.graph_layout import GraphLayout, layered_layout
+from backprop_lib.graph_layout import GraphLayout, edge_route, layered_layout, place_labels
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT, MUTED
 from backprop_lib.viz.render import animated, new_figure
 
@@ -27,6 +29,10 @@ BOX_WIDTH = 0.78
 BOX_HEIGHT = 0.84
 #: Largest box in pixels (width, height).
 MAX_BOX_PX = (130, 78)
+#: Narrowest box, in pixels, that edge labels may squeeze a box to.
+MIN_BOX_PX = 72
+#: Smallest font of an edge label, in points.
+MIN_LABEL_PT = 6.0
 
 _FACE = {"pending": "white", "forward": "#DCEBF5", "backward": "#F8E0CF"}
 _EDGE = {"pending": MUTED, "forward": FORWARD, "backward": BACKWARD}
@@ -68,6 +74,19 @@ def fmt(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}g}" if x != 0 else "0"
 
 
+def product_label(local: float, upstream: float, digits: int = 3) -> str:
+    """The label ``local×upstream`` of an edge; a negative second factor gets parentheses
+    (``0.5×(-1.3)``, not ``0.5×-1.3``)."""
+    right = fmt(upstream, digits)
+    return f"{fmt(local, digits)}×{f'({right})' if right.startswith('-') else right}"
+
+
+def _label_lines(label: str, split: bool) -> list[str]:
+    """An edge label on one line, or on two broken after the "×"."""
+    left, times, right = label.partition("×")
+    return [left + times, right] if split and times else [label]
+
+
 class GraphPainter:
     """Boxes and arrows for a :class:`~backprop_lib.graph_layout.GraphLayout` on ``fig``.
 
@@ -78,7 +97,7 @@ class GraphPainter:
     """
 
     def __init__(self, fig: Figure, layout: GraphLayout, *, legend: bool = True,
-                 caption_lines: int = 2) -> None:
+                 caption_lines: int = 2, labels: Sequence[str] = ()) -> None:
         self.fig = fig
         self.layout = layout
         n_layers = max(layout.n_layers, 1)
@@ -93,22 +112,41 @@ class GraphPainter:
         ax_h_px = fig.get_figheight() * fig.dpi * (0.9 - bottom)
         # boxes fill their cell, but never grow beyond MAX_BOX_PX (small graphs stay compact)
         self.box_w = min(BOX_WIDTH, MAX_BOX_PX[0] * n_layers / ax_w_px)
+        # leave room between the columns for an edge label in a readable font, on one line
+        # or, if that squeezes the boxes too much, broken after the "×"; if even that does
+        # not fit, only the labels of the current step are shown
+        px_per_pt = fig.dpi / 72
+        longest = list(labels) or ["0.000×0.000"]
+        self.split_labels = False
+        for split in (False, True):
+            chars = max(len(line) for text in longest for line in _label_lines(text, split))
+            label_gap_px = (chars * 0.61 + 0.4) * MIN_LABEL_PT * px_per_pt / 0.95
+            narrower = 1 - label_gap_px * n_layers / ax_w_px
+            if narrower * ax_w_px / n_layers >= MIN_BOX_PX:
+                self.box_w = min(self.box_w, narrower)
+                self.split_labels = split
+                break
+        label_chars = max(len(line) for text in longest for line in _label_lines(text, self.split_labels))
+        label_lines = 2 if self.split_labels else 1
         self.box_h = min(BOX_HEIGHT, MAX_BOX_PX[1] * rows / ax_h_px)
         box_px_w = self.box_w * ax_w_px / n_layers
         box_px_h = self.box_h * ax_h_px / rows
         # about 12 characters across a box and 3.5 lines down it (1 pt = dpi/72 px; a
         # monospace character is 0.6 em wide). When 12 characters would need a font below
         # 6.5 pt, boxes switch to *compact* text ("d 0.5" for "data 0.5", 9 characters).
-        px_per_pt = fig.dpi / 72
         lines_fit = box_px_h / (3.5 * 1.2 * px_per_pt)
         self.compact = min(box_px_w / (12 * 0.6 * px_per_pt), lines_fit) < 6.5
         chars = 9.5 if self.compact else 12.5
         size = min(box_px_w / (chars * 0.6 * px_per_pt), lines_fit, 11.0)
         self.fontsize = max(size, 5.5)
-        # room between two columns of boxes for the "local×upstream" edge labels; when it
-        # is too narrow only the labels of the current step are shown (on top of the boxes)
+        # the "local×upstream" edge labels sit in the gap between two columns of boxes, in
+        # a font small enough to fit it (``labels`` are the longest ones the edges will show)
         gap_px = (1 - self.box_w) * ax_w_px / n_layers
-        self.all_edge_labels = gap_px >= 9 * 0.6 * px_per_pt * self.fontsize * 0.75
+        fitted = 0.95 * gap_px / ((label_chars * 0.61 + 0.4) * px_per_pt)
+        self.all_edge_labels = fitted >= MIN_LABEL_PT * 0.999
+        self.label_fontsize = max(min(self.fontsize * 0.75, fitted), MIN_LABEL_PT)
+        label_w = (label_chars * 0.61 + 0.4) * self.label_fontsize * px_per_pt * n_layers / ax_w_px
+        label_h = (1.2 * label_lines + 0.4) * self.label_fontsize * px_per_pt * rows / ax_h_px
 
         self.boxes: list[FancyBboxPatch] = []
         self.texts = []
@@ -124,26 +162,13 @@ class GraphPainter:
 
         self.arrows: list[FancyArrowPatch] = []
         self.edge_labels = []
-        pair_count: dict[tuple[int, int], int] = {}
-        for e in layout.edges:
-            pair_count[(e.child, e.parent)] = pair_count.get((e.child, e.parent), 0) + 1
-        seen: dict[tuple[int, int], int] = {}
-        for e in layout.edges:
-            k = seen.get((e.child, e.parent), 0)
-            seen[(e.child, e.parent)] = k + 1
-            repeat = pair_count[(e.child, e.parent)]
-            rad = 0.0 if repeat == 1 else (k - (repeat - 1) / 2) * 0.5
-            start = (layout.x[e.child] + self.box_w / 2, layout.y[e.child])
-            end = (layout.x[e.parent] - self.box_w / 2, layout.y[e.parent])
-            arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=8,
-                                    connectionstyle=f"arc3,rad={rad}", shrinkA=0, shrinkB=0,
+        centres = place_labels(layout, self.box_w, self.box_h, [(label_w, label_h)] * len(layout.edges))
+        for k in range(len(layout.edges)):
+            route = edge_route(layout, k, self.box_w, self.box_h)
+            arrow = FancyArrowPatch(path=Path(route), arrowstyle="-|>", mutation_scale=8,
                                     linewidth=1.0, zorder=1)
             ax.add_patch(arrow)
-            # label a bit toward the child (where the gradient arrives), spread for repeats
-            t = 0.45
-            lx = start[0] + t * (end[0] - start[0])
-            ly = start[1] + t * (end[1] - start[1]) + (k - (repeat - 1) / 2) * 0.3
-            label = ax.text(lx, ly, "", ha="center", va="center", fontsize=self.fontsize * 0.75,
+            label = ax.text(*centres[k], "", ha="center", va="center", fontsize=self.label_fontsize,
                             zorder=3, family="DejaVu Sans Mono", bbox={"boxstyle": "round,pad=0.15", "fc": "white",
                                             "ec": "none", "alpha": 0.85})
             self.arrows.append(arrow)
@@ -205,7 +230,7 @@ class GraphPainter:
     def _style_edge(self, style: EdgeStyle, arrow: FancyArrowPatch, label: Any) -> None:
         arrow.set_color(HIGHLIGHT if style.current else _EDGE[style.state])
         arrow.set_linewidth(2.4 if style.current else (1.3 if style.state != "pending" else 0.8))
-        label.set_text(style.label)
+        label.set_text("\n".join(_label_lines(style.label, self.split_labels)))
         label.set_visible(bool(style.label) and (style.current or self.all_edge_labels))
         label.set_zorder(4 if style.current else 3)
         label.set_fontweight("bold" if style.current else "normal")

@@ -20,7 +20,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from backprop_lib.graph_layout import GraphLayout, layered_layout
-from backprop_lib.viz.graph import EdgeStyle, GraphPainter, NodeStyle, fmt
+from backprop_lib.viz.graph import EdgeStyle, GraphPainter, NodeStyle, fmt, product_label
 from backprop_lib.widgets.play import AnimatedView
 
 Kind = Literal["forward", "seed", "backward"]
@@ -152,6 +152,11 @@ class GraphStepperModel:
         e = self.layout.edges[edge]
         return float(self.nodes[e.parent]._local_grads[e.slot])
 
+    def final_labels(self) -> list[str]:
+        """Every edge label the steps will show (an edge's label never changes once shown)."""
+        grads = self.gradients()
+        return [product_label(self.local(k), grads[e.parent]) for k, e in enumerate(self.layout.edges)]
+
     def gradients(self) -> dict[int, float]:
         """Final gradient of every node (by index), as ``root.backward()`` would give it."""
         final = self.state(self.n_steps)
@@ -245,7 +250,7 @@ class GraphStepperModel:
                 s.event is not None and s.event.kind == "forward" and e.parent == current)
             if s.edge_done[k]:
                 upstream = s.grad[e.parent] or 0.0
-                edges.append(EdgeStyle(label=f"{fmt(self.local(k), 3)}×{fmt(upstream, 3)}",
+                edges.append(EdgeStyle(label=product_label(self.local(k), upstream),
                                        state="backward", current=is_current))
             elif s.known[e.parent]:
                 edges.append(EdgeStyle(state="forward", current=is_current))
@@ -337,7 +342,7 @@ class GraphStepper(AnimatedView):
 
     # ------------------------------------------------------------------ drawing
     def _make_painter(self, fig: Figure) -> GraphPainter:
-        return GraphPainter(fig, self.model.layout)
+        return GraphPainter(fig, self.model.layout, labels=self.model.final_labels())
 
     def _paint(self, painter: GraphPainter) -> None:
         nodes, edges = self.model.styles(compact=painter.compact)

@@ -66,7 +66,7 @@ def test_fork_shows_contributions_adding_up():
     assert nodes[a].fork == "=1+6"            # first via L = ... + a, then via e = a*b
     assert nodes[a].state == "backward"
     labelled = [e.label for e in edges if e.label]
-    assert "-3×-2" in labelled                # local (b) × upstream (de = f = -2)
+    assert "-3×(-2)" in labelled              # local (b) × upstream (de = f = -2), in parentheses
 
 
 def test_buttons_step_back_and_reset():
