@@ -16,6 +16,8 @@ normalized so that a run on another machine rewrites nothing but real changes:
 * ``application/vnd.jupyter.widget-view+json`` outputs are dropped, together with the
   widget's ``text/plain`` repr, so JupyterLab never shows "model not found" for a stale
   view; other representations in the same output are kept;
+* consecutive pieces of one stream (stdout or stderr) are joined into one output, as a kernel
+  under load may flush a print in several pieces;
 * cell ids and cell order are kept as they are: cells are never regenerated.
 
 This is also the one step that rewrites the results a notebook stores for readers
@@ -81,8 +83,18 @@ def normalize(nb) -> None:
                 for key in list(output.get("metadata", {})):
                     if key not in data:
                         del output["metadata"][key]
+            if (kept and output.get("output_type") == "stream" and kept[-1].get("output_type") == "stream"
+                    and kept[-1].get("name") == output.get("name")):
+                # a kernel under load may flush one print in pieces: store it as one output
+                kept[-1]["text"] = _text(kept[-1]) + _text(output)
+                continue
             kept.append(output)
         cell.outputs = kept
+
+
+def _text(output) -> str:
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
 
 
 def _check_expected_errors(nb, path: Path) -> None:
