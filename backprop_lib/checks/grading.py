@@ -66,7 +66,7 @@ checker ends, or read the key from the environment and forge seals.
 Writing code that is verified (every ``backprop_lib`` module a checker imports):
 module-level state must not change while notebooks run, except in objects compared by
 type only (a generator, an ``lru_cache``); a ``dict`` that grows at run time would make
-every honest notebook look tampered. ``tests/checks/test_grading.py`` verifies every
+every honest notebook look tampered. ``tests/checks/test_grade_verification.py`` verifies every
 checker of every notebook in an unmodified kernel.
 """
 from __future__ import annotations
