@@ -64,6 +64,27 @@ def tampered(source: str, *fragments: str, **names) -> str:
     return message
 
 
+def _framework_call(fn, depth=0):
+    """``Checker.__call__`` as framework.py defines it, found inside the wrappers around it."""
+    if isinstance(fn, types.FunctionType) and fn.__code__.co_filename == framework.__file__:
+        return fn
+    for cell in (getattr(fn, "__closure__", None) or ()) if depth < 5 else ():
+        found = _framework_call(cell.cell_contents, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _genuine_checker_call(monkeypatch):
+    """conftest.py wraps ``Checker.__call__`` for the whole session (to record what each test
+    module runs); grade rightly reports that as a modification, so these tests put the
+    method of framework.py back while they run."""
+    genuine = _framework_call(vars(framework.Checker)["__call__"])
+    assert genuine is not None, "Checker.__call__ of framework.py not found"
+    monkeypatch.setattr(framework.Checker, "__call__", genuine)
+
+
 SQUARE_CELL = "grade(check_square, square)"
 CHECK_SQUARE = _demo.check_square  # the genuine checker, as the notebook imported it
 
@@ -387,11 +408,12 @@ def test_a_package_class_used_by_a_helper_of_the_notebook_is_recorded(seals):
 
 
 def test_package_classes_the_checker_hands_over_are_not_recorded(seals):
-    """Notebook 03's checker passes graphs of the package's Value: an answer may use Value."""
-    from backprop_lib.checks.nb03_engine import check_backward
+    """Notebook 02's checker passes graphs of the package's Value: an answer may use Value."""
+    from backprop_lib.checks.nb02_graphs import check_topological_order
     from backprop_lib.scalar import Value
 
-    def topo(root):
+    def topological_order(root):
+        assert isinstance(root, Value)
         order, seen = [], set()
 
         def visit(v):
@@ -403,14 +425,8 @@ def test_package_classes_the_checker_hands_over_are_not_recorded(seals):
         visit(root)
         return order
 
-    def backward(root):
-        assert isinstance(root, Value)
-        root.grad = 1.0
-        for node in reversed(topo(root)):
-            for child, local in zip(node._prev, node._local_grads):
-                child.grad += local * node.grad
-
-    assert _references(seals, "grade(check_backward, backward)", check_backward=check_backward, backward=backward) == []
+    assert _references(seals, "grade(check_topological_order, topological_order)",
+                       check_topological_order=check_topological_order, topological_order=topological_order) == []
 
 
 def test_attribute_names_are_not_mistaken_for_the_notebooks_variables(seals):
