@@ -510,8 +510,10 @@ def _imports(tree) -> dict[str, tuple[str, str | None]]:
 
 def solution_package_uses(nb) -> dict[str, set[str]]:
     """For each test cell (grade_id), what of ``backprop_lib`` the instructor's solution cells
-    of that exercise use by name (named as the package-code check names it): the building
-    blocks an answer may use without being flagged."""
+    of that exercise and of the exercises before it use by name (named as the package-code
+    check names it): the building blocks an answer may use without being flagged. Earlier
+    solutions count because an answer builds on them (notebook 04's MLP on the Neuron of the
+    exercise before, which makes Values)."""
     import importlib
 
     from backprop_lib.checks.grading import package_name
@@ -540,7 +542,7 @@ def solution_package_uses(nb) -> dict[str, set[str]]:
     for cell in nb.cells:
         meta = _nbgrader_meta(cell)
         if meta.get("grade") and not meta.get("solution"):
-            uses[str(meta.get("grade_id"))], pending = pending, set()
+            uses[str(meta.get("grade_id"))] = set(pending)  # cumulative: later answers build on earlier ones
             continue
         if not meta.get("solution"):
             continue

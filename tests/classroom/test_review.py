@@ -49,7 +49,8 @@ def test_each_grade_call_needs_a_valid_seal_of_its_own():
 
 
 def test_the_building_blocks_of_the_instructors_solutions():
-    """What the reference solution of an exercise uses of the package may be used by answers."""
+    """What the reference solutions of an exercise and of the exercises before it use of the
+    package may be used by answers (a later answer builds on the earlier ones)."""
     solution = {"grade": False, "solution": True, "locked": False, "schema_version": 3}
     test = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
     cells = [
@@ -62,4 +63,5 @@ def test_the_building_blocks_of_the_instructors_solutions():
         nbformat.v4.new_code_cell("grade(check_g, g)", metadata={"nbgrader": {**test, "grade_id": "b_test"}}),
     ]
     uses = tool.solution_package_uses(nbformat.v4.new_notebook(cells=cells))
-    assert uses == {"a_test": {"backprop_lib.layers.sigmoid", "backprop_lib.losses.softmax"}, "b_test": set()}
+    earlier = {"backprop_lib.layers.sigmoid", "backprop_lib.losses.softmax"}
+    assert uses == {"a_test": earlier, "b_test": earlier}
