@@ -248,6 +248,12 @@ def _use_control(page, root, control, label) -> bool:
     else:
         if info["selectedToggle"]:
             return False
+        try:  # still usable? A play loop ending between the check above and now may disable it
+            control.click(trial=True, timeout=5000)
+        except Exception as exc:  # playwright's TimeoutError; playwright is imported by fixtures only
+            if type(exc).__name__ != "TimeoutError":
+                raise
+            return False  # tried again at the end, like any control disabled when its turn comes
         _act_and_expect_change(page, root, f"{label}: button {info['text']!r}, click", control.click)
     return True
 
