@@ -1,0 +1,114 @@
+"""The student's language for what the package says at runtime.
+
+Widget labels, titles, status lines and legends, checker feedback and error messages go
+through :func:`_`. English is the default and the English strings are the message ids;
+Spanish and Hindi come from the gettext catalogs shipped in ``backprop_lib/locale/``
+(``<code>/LC_MESSAGES/backprop_lib.po``, compiled to ``.mo`` by ``make translations``).
+
+The language comes from, in this order:
+
+1. :func:`set_language` (a translated notebook's first code cell calls it);
+2. the environment variable ``BACKPROP_LANG`` (``es``, ``hi``, or a locale such as ``es_MX.UTF-8``);
+3. English.
+
+A message is translated when it is shown, not when a module is imported, so switching the
+language affects every widget and check made afterwards::
+
+    >>> from backprop_lib.i18n import _, language
+    >>> with language("es"):
+    ...     _("Step")
+    'Paso'
+
+Writing a translatable message: the English text is the id, placeholders are named, and
+the values go in after translation, so a translator can reorder them::
+
+    raise ValueError(_("expected shape {expected}, got {got}").format(expected=..., got=...))
+
+Never pass an f-string to ``_``: it would be looked up after formatting and never found
+(ruff's flake8-gettext rules, ``INT``, reject it).
+"""
+from __future__ import annotations
+
+import contextlib
+import gettext as _gettext
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["LANGUAGES", "ENV_VAR", "set_language", "get_language", "language", "_", "N_", "ngettext"]
+
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "hi": "हिन्दी"}
+ENV_VAR = "BACKPROP_LANG"
+DOMAIN = "backprop_lib"
+LOCALE_DIR = Path(__file__).with_name("locale")
+
+_chosen: str | None = None
+_catalogs: dict[str, _gettext.NullTranslations] = {}
+
+
+def _normalize(code: str) -> str | None:
+    """``'es'``, ``'es_MX.UTF-8'``, ``'ES-es'`` -> ``'es'``; None if not a language we have."""
+    base = code.strip().split(".")[0].replace("-", "_").split("_")[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def set_language(code: str | None) -> str:
+    """Use ``code`` (``'en'``, ``'es'`` or ``'hi'``) from now on; None goes back to the
+    environment variable or English. Returns the language now in use."""
+    global _chosen
+    if code is None:
+        _chosen = None
+        return get_language()
+    if not isinstance(code, str) or _normalize(code) is None:
+        choices = ", ".join(repr(c) for c in LANGUAGES)
+        raise ValueError(f"language: expected one of {choices}, got {code!r}")
+    _chosen = _normalize(code)
+    return _chosen
+
+
+def get_language() -> str:
+    """The language in use: the one set, else ``$BACKPROP_LANG`` if we have it, else ``'en'``."""
+    if _chosen is not None:
+        return _chosen
+    return _normalize(os.environ.get(ENV_VAR, "")) or "en"
+
+
+@contextlib.contextmanager
+def language(code: str | None) -> Iterator[str]:
+    """Use ``code`` inside a ``with`` block, then restore the previous choice."""
+    global _chosen
+    before = _chosen
+    try:
+        yield set_language(code)
+    finally:
+        _chosen = before
+
+
+def _catalog(code: str) -> _gettext.NullTranslations:
+    if code not in _catalogs:
+        if code == "en":
+            _catalogs[code] = _gettext.NullTranslations()
+        else:
+            _catalogs[code] = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[code], fallback=True)
+    return _catalogs[code]
+
+
+def _(message: str) -> str:
+    """``message`` in the language in use (the English text itself if it has no translation)."""
+    return _catalog(get_language()).gettext(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now: for texts kept in a
+    module-level table. Translate them where they are shown, with ``_(text)``."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for ``n``, in the language in use."""
+    return _catalog(get_language()).ngettext(singular, plural, n)
+
+
+def reload_catalogs() -> None:
+    """Forget the loaded catalogs (after ``make translations`` recompiled them)."""
+    _catalogs.clear()
