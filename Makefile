@@ -25,13 +25,14 @@ SERIES_ENV := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # from npm: installed from the committed lock file into tests/hub/node_modules.
 HUB_NODE := tests/hub/node_modules/.stamp-npm
 
-.PHONY: lab test notebooks bench assignments hub-links clean venv help
+.PHONY: lab test notebooks translations bench assignments hub-links clean venv help
 
 help:
 	@echo "make lab          set up .venv, then open JupyterLab on the series"
 	@echo "make test         set up .venv, then lint (ruff) and run every test (unit, nbval, browser, nbgrader)"
 	@echo "                  TORCH=1 adds PyTorch and JAX and their cross-checks (CI always does)"
 	@echo "make notebooks    re-execute and normalize every notebook in order (and rewrite their stored framework results)"
+	@echo "make translations rebuild the Spanish and Hindi editions from English and translations/ (then: make notebooks)"
 	@echo "make bench        run the benchmarks and print their tables"
 	@echo "make assignments  build student versions with nbgrader (course/)"
 	@echo "make hub-links HUB=https://hub.example.edu   nbgitpuller links for each notebook on a JupyterHub"
@@ -70,8 +71,20 @@ test: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks) $(HUB_NO
 	$(VENV)/bin/ruff check .
 	$(SERIES_ENV) $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg $(PYTEST_ARGS)
 
+# English first; then the Spanish and Hindi editions are rebuilt from it and their catalogs,
+# and executed two at a time (EDITIONS= skips them)
+EDITIONS ?= notebooks/es notebooks/hi
 notebooks: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks)
 	$(SERIES_ENV) $(PY) tools/run_notebooks.py notebooks
+	$(if $(EDITIONS),$(MAKE) --no-print-directory translations)
+	$(if $(EDITIONS),$(SERIES_ENV) $(PY) tools/run_notebooks.py --jobs 2 $(EDITIONS))
+
+# refresh the catalogs from the English notebooks and the package's messages (a changed
+# English cell goes fuzzy), compile the runtime catalogs, and write notebooks/es/ and
+# notebooks/hi/ (stored outputs of unchanged code cells are kept; `make notebooks` runs them)
+translations: $(VENV)/.stamp-test
+	$(PY) tools/translations.py update
+	$(PY) tools/translations.py build
 
 bench: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks)
 	$(SERIES_ENV) $(PY) -m benchmarks.run $(BENCH_ARGS)

@@ -6,6 +6,7 @@ Usage::
     python tools/run_notebooks.py                      # every notebooks/NN_*.ipynb
     python tools/run_notebooks.py notebooks            # the same, directory given
     python tools/run_notebooks.py notebooks/03_*.ipynb # a subset, in the order given
+    python tools/run_notebooks.py --jobs 2 notebooks/es notebooks/hi   # the translated editions, two at a time
 
 Each notebook runs in a fresh ``python3`` kernel with its own directory as the working
 directory (120 s limit per cell, no per-cell timing metadata). Afterwards the notebook is
@@ -34,6 +35,7 @@ import argparse
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -157,19 +159,25 @@ def collect(args: list[str]) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", help="notebooks or directories (default: notebooks/)")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run at once, each in its own kernel")
     args = parser.parse_args(argv)
     # Quiet the debugger's frozen-modules warning and keep hashing deterministic.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("PYTHONHASHSEED", "0")
     os.environ[WRITE_RESULTS] = "1"      # the kernels may rewrite notebooks/data/*_results.json
-    failed = []
-    for path in collect(args.paths):
-        print(f"running {path.name} ...", flush=True)
+    def run(path: Path) -> str | None:
+        label = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"running {label} ...", flush=True)
         try:
             run_notebook(path)
         except NotebookFailed as exc:
-            print(f"FAILED {exc}", file=sys.stderr, flush=True)
-            failed.append(path.name)
+            print(f"FAILED {label}: {exc}", file=sys.stderr, flush=True)
+            return str(label)
+        return None
+
+    paths = [p.resolve() for p in collect(args.paths)]
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        failed = [name for name in pool.map(run, paths) if name]
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

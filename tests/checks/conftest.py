@@ -6,6 +6,12 @@ test module that made it. The meta-test is moved to the end of the session, so t
 the calls of every topic test module that ran before it. With BACKPROP_CHECKER_RECORD=path,
 the record is also written to that JSON file when the session ends (the meta-test uses this
 to run a topic's tests on their own).
+
+The checkers speak the student's language: the first rejections of each checker are run
+again in Spanish and in Hindi, with the same answer, and the outcome of each replay is
+recorded too ("es: translated", "hi: untranslated", "es: accepted", ...; see
+checker_calls.replay_outcome). The meta-test asks every checker to reject in every language,
+with feedback in that language.
 """
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import os
 from pathlib import Path
 
 import pytest
-from checker_calls import CALLS, PARTIAL, PRESENT, checker_key, outcome
+from checker_calls import CALLS, PARTIAL, PRESENT, REPLAY_LANGUAGES, REPLAYED, checker_key, outcome, replay
 
 from backprop_lib.checks.framework import Checker
 
@@ -33,6 +39,11 @@ def _record_checker_calls():
             result = original(self, *args, **kwargs)
         except Exception as exc:
             calls.add(outcome(str(exc)))
+            key = (_current_module[0], checker_key(self))
+            if outcome(str(exc)) == "rejected" and REPLAYED[key] < 2:   # two replays per checker and module
+                REPLAYED[key] += 1
+                for lang in REPLAY_LANGUAGES:
+                    calls.add(replay(original, self, args, kwargs, lang, str(exc)))
             raise
         calls.add("accepted")
         return result

@@ -1,4 +1,4 @@
-"""Every checker of every notebook rejects wrong answers in its topic's tests.
+"""Every checker of every notebook rejects wrong answers in its topic's tests, in every language.
 
 A checker that no test feeds a wrong answer could accept anything, and a test file that
 merely names it (an import line does) proves nothing. So this looks at what the checker
@@ -7,7 +7,8 @@ tests did: tests/checks/conftest.py records every call of every checker in the s
 notebook in ``TOPICS``, including ones added later) must have been run by
 ``tests/checks/test_<topic>.py`` on at least one wrong answer that it rejected (rejecting a
 stub or failing with an internal error does not count) and on a right answer that it
-accepted.
+accepted. Those wrong answers are replayed in Spanish and Hindi (conftest.py): each must be
+rejected again, with feedback in that language.
 
 conftest.py moves this test to the end of the session. A topic's test module that did not
 run in full in this session (this file run alone, or ``-k``) is run in a subprocess first.
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from checker_calls import CALLS, PARTIAL, PRESENT, checker_key
+from checker_calls import CALLS, PARTIAL, PRESENT, REPLAY_LANGUAGES, checker_key
 
 from backprop_lib.checks import TOPICS
 from backprop_lib.checks.framework import Checker
@@ -66,6 +67,11 @@ def test_every_checker_rejects_a_wrong_answer_in_its_tests(notebook, tmp_path):
             problems.append(f"{name} never rejects a wrong answer in {test_file.name} (outcomes: {sorted(outcomes)})")
         if "accepted" not in outcomes:
             problems.append(f"{name} never accepts a right answer in {test_file.name} (outcomes: {sorted(outcomes)})")
+        for lang in REPLAY_LANGUAGES:   # the same wrong answers, replayed in each language
+            replays = sorted(o for o in outcomes if o.startswith(f"{lang}: "))
+            if replays and replays != [f"{lang}: translated"]:
+                problems.append(f"{name} in {lang!r}: a wrong answer gave {replays}; every one must be rejected "
+                                f"with feedback in that language ('{lang}: translated')")
     assert not problems, "\n".join(problems)
 
 
