@@ -34,7 +34,7 @@ help:
 	@echo "make notebooks    re-execute and normalize every notebook in order (and rewrite their stored framework results)"
 	@echo "make translations rebuild the Spanish and Hindi editions from English and translations/ (then: make notebooks)"
 	@echo "make bench        run the benchmarks and print their tables"
-	@echo "make assignments  build student versions with nbgrader (course/)"
+	@echo "make assignments  build student versions with nbgrader (course/); EDITION=es or hi: the Spanish or Hindi course (course-es/, course-hi/)"
 	@echo "make hub-links HUB=https://hub.example.edu   nbgitpuller links for each notebook on a JupyterHub"
 	@echo "make clean        remove .venv, caches and generated files"
 
@@ -89,13 +89,14 @@ translations: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test $(if $(FRAMEWORKS),$(VENV)/.stamp-frameworks)
 	$(SERIES_ENV) $(PY) -m benchmarks.run $(BENCH_ARGS)
 
+# EDITION=es or EDITION=hi builds the course from that edition (notebooks/es/ into course-es/)
 assignments: $(VENV)/.stamp-test
-	$(SERIES_ENV) $(PY) tools/assignments.py build $(if $(filter 1 true yes,$(FORCE)),--force)
+	$(SERIES_ENV) $(PY) tools/assignments.py $(if $(EDITION),--edition $(EDITION)) build $(if $(filter 1 true yes,$(FORCE)),--force)
 
 hub-links:
 	@test -n "$(HUB)" || { echo "usage: make hub-links HUB=https://hub.example.edu [REPO=...] [BRANCH=main]" >&2; exit 2; }
 	$(PYTHON) tools/hub_links.py --hub "$(HUB)" $(if $(REPO),--repo "$(REPO)") $(if $(BRANCH),--branch "$(BRANCH)") $(HUB_LINKS_ARGS)
 
 clean:
-	rm -rf $(VENV) course artifacts screenshots .jupyter-test .hypothesis tests/hub/node_modules
+	rm -rf $(VENV) course course-es course-hi artifacts screenshots .jupyter-test .hypothesis tests/hub/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -16,7 +16,9 @@ Commands (run from the repository root, with the project's virtualenv python):
     export                   `nbgrader export`: course/grades.csv
 
 Options: --notebooks DIR (default notebooks/, or $BACKPROP_NOTEBOOKS_DIR) and
---course DIR (default course/, or $BACKPROP_COURSE_DIR).
+--course DIR (default course/, or $BACKPROP_COURSE_DIR); --edition es|hi makes the
+defaults notebooks/es/ and course-es/ (notebooks/hi/, course-hi/): the course in Spanish or
+Hindi, whose student versions show the prose and the checkers' feedback in that language.
 
 Exit status: 0 when everything asked for was done; 1 when an existing release was left
 alone (rerun with --force, i.e. `make assignments FORCE=1`) or nbgrader failed.
@@ -719,8 +721,10 @@ def _default(var: str, fallback: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--notebooks", type=Path, default=_default("BACKPROP_NOTEBOOKS_DIR", REPO / "notebooks"))
-    parser.add_argument("--course", type=Path, default=_default("BACKPROP_COURSE_DIR", REPO / "course"))
+    parser.add_argument("--edition", choices=["es", "hi"],
+                        help="the Spanish or Hindi edition: notebooks/<lang>/ into course-<lang>/")
+    parser.add_argument("--notebooks", type=Path)
+    parser.add_argument("--course", type=Path)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build course/ and the student versions")
     b.add_argument("--force", action="store_true", help="overwrite existing student versions in release/")
@@ -732,6 +736,9 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--jobs", type=int, default=1, help="assignments graded at the same time (default 1)")
     sub.add_parser("export", help="write course/grades.csv")
     args = parser.parse_args(argv)
+    edition = f"/{args.edition}" if args.edition else ""
+    args.notebooks = args.notebooks or _default("BACKPROP_NOTEBOOKS_DIR", REPO / f"notebooks{edition}")
+    args.course = args.course or _default("BACKPROP_COURSE_DIR", REPO / f"course{edition.replace('/', '-')}")
     try:
         if args.command == "build":
             return build(args.notebooks, args.course, force=args.force)

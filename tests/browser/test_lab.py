@@ -8,22 +8,31 @@ notebook), browser console errors, or code cells left unexecuted. Then every wid
 ArrowRight (ArrowLeft at its maximum), each dropdown another option, each checkbox and
 button a click, and after each action the widget's ``bp-figure`` image must change.
 
+The Spanish and Hindi editions (notebooks/es/, notebooks/hi/) get the same test, and each of
+their widgets must show text from its language's runtime catalog.
+
 Set BACKPROP_NOTEBOOK_DIR to test notebooks elsewhere; screenshots go to screenshots/.
 """
 from __future__ import annotations
 
+import gettext
 import os
 import re
 import time
+from functools import cache
 from pathlib import Path
 
 import pytest
+
+from backprop_lib import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = Path(os.environ.get("BACKPROP_NOTEBOOK_DIR", ROOT / "notebooks")).resolve()
 SCREENSHOT_DIR = ROOT / "screenshots"
 
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+EDITIONS = ("es", "hi")
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + [
+    path for lang in EDITIONS for path in sorted((NOTEBOOK_DIR / lang).glob("*.ipynb"))]
 RUN_TIMEOUT_MS = 180_000      # a whole run-all; each notebook should take ~20 s
 FIGURE_TIMEOUT_MS = 15_000    # a widget's picture must change within this after an action
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'
@@ -280,10 +289,27 @@ def _exercise_widget(page, root, w_index) -> int:
     return actions
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@cache
+def _translated_texts(lang: str) -> frozenset[str]:
+    """What the package shows in ``lang`` and not in English (from the shipped catalog)."""
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").open("rb") as f:
+        catalog = gettext.GNUTranslations(f)._catalog
+    texts = set()
+    for english, translated in catalog.items():
+        if isinstance(english, str) and english and translated != english:
+            texts.update(piece.strip() for piece in re.split(r"\{[^{}]*\}", translated) if len(piece.strip()) >= 4)
+    return frozenset(texts)
+
+
+def _edition(path: Path) -> str | None:
+    return path.parent.name if path.parent.name in EDITIONS else None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.relative_to(NOTEBOOK_DIR).as_posix() for p in NOTEBOOKS])
 def test_notebook_runs_and_widgets_respond(lab_page, lab_server, path):
     page = lab_page
     name = path.relative_to(NOTEBOOK_DIR).as_posix()
+    lang = _edition(path)
     console_problems = _console_collector(page)
 
     _open(page, lab_server, name)
@@ -309,6 +335,10 @@ def test_notebook_runs_and_widgets_respond(lab_page, lab_server, path):
             assert actions > 0, f"{name}: widget {w_index} has no control the test knows how to use"
             errors = [t for t in root.locator(".bp-error").all_inner_texts() if t.strip()]
             assert not errors, f"{name}: widget {w_index} reports an error:\n" + "\n".join(errors)
+            if lang:
+                shown = root.inner_text()
+                assert any(text in shown for text in _translated_texts(lang)), (
+                    f"{name}: widget {w_index} shows no text in {lang!r}:\n{shown[:300]}")
         page.wait_for_timeout(300)  # let a late traceback from the last callback arrive
         problems = _page_problems(page, name)
         assert not problems + console_problems, (
@@ -318,4 +348,4 @@ def test_notebook_runs_and_widgets_respond(lab_page, lab_server, path):
             roots.first.scroll_into_view_if_needed()
     finally:
         SCREENSHOT_DIR.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / f"{path.stem}.png"))
+        page.screenshot(path=str(SCREENSHOT_DIR / f"{lang + '-' if lang else ''}{path.stem}.png"))
