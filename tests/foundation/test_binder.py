@@ -159,3 +159,21 @@ def test_postbuild_installs_the_package():
         f"postBuild must install the repository with --no-deps (keep the conda pins): {installs}"
     )
     assert not any(_norm(word) in NOT_FOR_STUDENTS for line in installs for word in line.split())
+
+
+def test_postbuild_pins_agree_with_the_lock():
+    """A package postBuild adds with pip (the Spanish JupyterLab language pack) has the
+    lock file's version, so Binder and `make lab` give the same interface."""
+    pins = _lock()
+    named = re.findall(r'"([A-Za-z0-9_.-]+)==([^"\s]+)"', POSTBUILD.read_text())
+    assert any(_norm(name) == _norm("jupyterlab-language-pack-es-ES") for name, _v in named)
+    for name, version in named:
+        assert pins.get(_norm(name)) == version, f"postBuild installs {name}=={version}, the lock has {pins.get(_norm(name))}"
+
+
+def test_the_spanish_interface_is_installed():
+    """JupyterLab can switch its interface to Spanish (Settings > Language)."""
+    from jupyterlab_server.translation_utils import get_language_packs
+    packs = get_language_packs()
+    packs = packs[0] if isinstance(packs, tuple) else packs
+    assert "es_ES" in packs, f"JupyterLab's language packs: {sorted(packs)}"
