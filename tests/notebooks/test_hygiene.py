@@ -16,11 +16,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = Path(os.environ.get("BACKPROP_NOTEBOOK_DIR", ROOT / "notebooks")).resolve()
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# the Spanish and Hindi editions are held to the same rules
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + [
+    p for lang in ("es", "hi") for p in sorted((NOTEBOOK_DIR / lang).glob("*.ipynb"))]
 NAME = re.compile(r"^\d\d_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
-each_notebook = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+each_notebook = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.relative_to(NOTEBOOK_DIR).as_posix() for p in NOTEBOOKS])
 
 
 def _load(path: Path):

@@ -42,7 +42,9 @@ from nbval.plugin import find_comment_markers, find_metadata_tags, get_sanitize_
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = Path(os.environ.get("BACKPROP_NOTEBOOK_DIR", ROOT / "notebooks")).resolve()
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# the Spanish and Hindi editions are held to the same rules
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + [
+    p for lang in ("es", "hi") for p in sorted((NOTEBOOK_DIR / lang).glob("*.ipynb"))]
 SANITIZE = get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text())
 
 #: An agreement measure below this is set by rounding (float64 rounding is ~1e-16 relative,
@@ -146,7 +148,7 @@ def scan_notebook(path: Path) -> list[Finding]:
     return [finding for cell in nb.cells for finding in scan_cell(path.stem, cell)]
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.relative_to(NOTEBOOK_DIR).as_posix() for p in NOTEBOOKS])
 def test_no_stored_output_depends_on_rounding(path):
     findings = scan_notebook(path)
     assert not findings, (
