@@ -1,13 +1,15 @@
 """The editions follow their glossary (translations/<lang>/glossary.md).
 
-- A term marked "always" (Siempre: sí / हमेशा: हाँ) appears, as the glossary writes it, in the
-  translation of every cell whose English contains the English term.
+- A term marked "always" (Siempre: sí / हमेशा: हाँ) appears, as the glossary writes it (each word
+  may take an ending, and Spanish accents may change: conexión residual ~ conexiones
+  residuales), in the translation of every cell whose English contains the English term.
 - An "avoid" rendering (Evitar / नहीं) appears nowhere: not in the notebooks, not in the runtime
   messages.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from editions import plain_words, prose_pairs, runtime_translations
@@ -27,6 +29,20 @@ def glossary(lang: str) -> list[dict[str, object]]:
     return rows
 
 
+def _fold(text: str, lang: str) -> str:
+    """Lower case, one space between words, and (Spanish) no accents: conexión ~ conexiones."""
+    text = " ".join(text.lower().split())
+    if lang == "es":
+        text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return text
+
+
+def uses_term(text: str, term: str, lang: str) -> bool:
+    """``term`` in ``text``, each word allowed an ending (derivada local ~ derivadas locales)."""
+    words = _fold(term, lang).split()
+    return re.search(r"(?<!\w)" + r"\w*\s+".join(map(re.escape, words)) + r"\w*", _fold(text, lang)) is not None
+
+
 def english_term(term: str) -> re.Pattern:
     return re.compile(rf"(?<![\w-]){re.escape(term)}(?:s|es)?(?![\w-])", re.I)
 
@@ -44,7 +60,7 @@ def test_always_terms_are_used(lang):
     for row in (r for r in glossary(lang) if r["always"]):
         pattern = english_term(row["english"])
         for notebook, cell_id, english, translated in prose_pairs(lang):
-            if pattern.search(plain_words(english)) and row["term"].lower() not in translated.lower():
+            if pattern.search(plain_words(english)) and not uses_term(translated, row["term"], lang):
                 problems.append(f"{notebook}, cell {cell_id}: {row['english']!r} is not rendered {row['term']!r}")
     assert not problems, f"{len(problems)} glossary term(s) not followed:\n" + "\n".join(problems[:30])
 
@@ -57,6 +73,6 @@ def test_avoided_renderings_never_appear(lang):
     for row in glossary(lang):
         for avoid in row["avoid"]:
             for where, text in texts:
-                if avoid.lower() in text.lower():
+                if uses_term(text, avoid, lang):
                     problems.append(f"{where}: {avoid!r} (the glossary says {row['term']!r})")
     assert not problems, f"{len(problems)} avoided rendering(s):\n" + "\n".join(problems[:30])
