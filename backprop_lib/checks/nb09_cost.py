@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..checkpoint import CheckpointedSequential
+from ..i18n import N_, _, ngettext
 from ..layers import ArrayModule, Linear, ReLU, Sequential, Tanh
 from ..losses import SoftmaxCrossEntropy
 from .framework import exercise
@@ -58,7 +59,7 @@ def _fd_net(kind: str) -> tuple[Sequential, np.ndarray, np.ndarray]:
     return Sequential(*layers), X, y
 
 
-@exercise("Exercise 9.1", "fd_gradient")
+@exercise(N_("Exercise 9.1"), "fd_gradient")
 def check_fd_gradient(c):
     """``fd_gradient(params, loss, h)`` must return the centered-difference gradient of every
     parameter, call ``loss`` exactly 2P times and leave the parameters as they were."""
@@ -97,45 +98,49 @@ def check_fd_gradient(c):
 
         one_sided = one_sided_estimate()
         sizes = " -> ".join(repr(layer) for layer in net.layers)
-        with c.case(f"the parameters of {sizes}"):
+        with c.case(_("the parameters of {layers}").format(layers=sizes)):
             got = c.run(c.student, params, loss, h, name=c.name, copy_args=False)
             changed = max(float(np.max(np.abs(p.data - b))) for p, b in zip(params, before))
             c.check(changed <= 1e-12,
-                    f"the parameters were left changed (by up to {changed:.3g}): put each entry back "
-                    "to its old value after its two evaluations (old = p.data[i], ..., p.data[i] = old)")
+                    _("the parameters were left changed (by up to {changed:.3g}): put each entry back "
+                      "to its old value after its two evaluations (old = p.data[i], ..., p.data[i] = old)").format(
+                        changed=changed))
             if calls[0] != 2 * P:
-                hints = {P + 1: "that is one-sided differences (one evaluation at the unchanged "
-                                "parameters, one per nudge); centered differences evaluate the loss at "
-                                "theta + h and at theta - h, 2 per parameter entry",
-                         P: "one evaluation per parameter entry: centered differences need two, at "
-                            "theta + h and at theta - h",
-                         2 * P + 1: "the evaluation at the unchanged parameters is not needed: centered "
-                                    "differences use only theta + h and theta - h, 2 per entry"}
-                c.fail(f"`loss` was called {calls[0]} times for P = {P} parameter entries; expected "
-                       f"2P = {2 * P}: " + hints.get(calls[0], "two calls per parameter entry, no more."))
+                hints = {P + 1: _("that is one-sided differences (one evaluation at the unchanged "
+                                  "parameters, one per nudge); centered differences evaluate the loss at "
+                                  "theta + h and at theta - h, 2 per parameter entry"),
+                         P: _("one evaluation per parameter entry: centered differences need two, at "
+                              "theta + h and at theta - h"),
+                         2 * P + 1: _("the evaluation at the unchanged parameters is not needed: centered "
+                                      "differences use only theta + h and theta - h, 2 per entry")}
+                hint = hints.get(calls[0], _("two calls per parameter entry, no more."))
+                c.fail(_("`loss` was called {calls} times for P = {P} parameter entries; expected "
+                         "2P = {two_P}: {hint}").format(calls=calls[0], P=P, two_P=2 * P, hint=hint))
             c.check(isinstance(got, (list, tuple)) and len(got) == len(params),
-                    f"return a list with one gradient array per parameter ({len(params)} of them), "
-                    f"got {_describe(got)}")
+                    _("return a list with one gradient array per parameter ({n_params} of them), "
+                      "got {got}").format(n_params=len(params), got=_describe(got)))
             for (name, p), g, ref, one in zip(net.named_parameters(), got, backprop, one_sided):
-                c.compare(f"the gradient of {name}", g, ref, rtol=1e-5, atol=1e-8, mistakes={
-                    "(L(theta + h) - L(theta - h)) / h is twice the slope: the two points are 2h "
-                    "apart, so divide by 2 * h": 2 * ref,
-                    "the difference is upside down: (L(theta + h) - L(theta - h)) / (2 * h)": -ref,
-                    "that is a one-sided difference (L(theta + h) - L(theta)) / h: use the centered "
-                    "one, (L(theta + h) - L(theta - h)) / (2 * h), which is far more accurate": one,
+                c.compare(_("the gradient of {name}").format(name=name), g, ref, rtol=1e-5, atol=1e-8, mistakes={
+                    _("(L(theta + h) - L(theta - h)) / h is twice the slope: the two points are 2h "
+                      "apart, so divide by 2 * h"): 2 * ref,
+                    _("the difference is upside down: (L(theta + h) - L(theta - h)) / (2 * h)"): -ref,
+                    _("that is a one-sided difference (L(theta + h) - L(theta)) / h: use the centered "
+                      "one, (L(theta + h) - L(theta - h)) / (2 * h), which is far more accurate"): one,
                 })
 
 
 def _describe(obj: Any) -> str:
     if isinstance(obj, (list, tuple)):
-        return f"a {type(obj).__name__} of {len(obj)} items"
-    return "None" if obj is None else f"a {type(obj).__name__}"
+        # English says "items" for any count; the plural forms let other languages say "1 item"
+        return ngettext("a {kind} of {n} items", "a {kind} of {n} items", len(obj)).format(
+            kind=type(obj).__name__, n=len(obj))
+    return "None" if obj is None else _("a {kind}").format(kind=type(obj).__name__)
 
 
 # ------------------------------------------------------------------ Exercise 9.2
 
 
-@exercise("Exercise 9.2", "fd_forward_passes")
+@exercise(N_("Exercise 9.2"), "fd_forward_passes")
 def check_fd_forward_passes(c):
     """``fd_forward_passes(sizes)`` must return :math:`2P`."""
     public = [[2, 16, 16, 3], [10, 5], [784, 128, 10]]
@@ -145,43 +150,43 @@ def check_fd_forward_passes(c):
         weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
         with c.case(f"sizes = {_fmt_sizes(sizes)} (P = {P:,})"):
             got = c.call(list(sizes))
-            c.compare("the number of forward passes", got, 2 * P, rtol=0, atol=0.5, mistakes={
-                "that is P, one pass per parameter: a centered difference evaluates the loss "
-                "twice per parameter, at theta + h and at theta - h": P,
-                "P + 1 passes is what one-sided differences need (one shared f(theta) plus "
-                "f(theta + h) per parameter); centered differences need 2 per parameter": P + 1,
-                "no extra pass at the unperturbed parameters is needed: centered differences "
-                "use only f(theta + h) and f(theta - h), 2 per parameter": 2 * P + 1,
-                "the biases are parameters too: a Linear(n_in, n_out) layer has "
-                "n_in * n_out + n_out of them": 2 * weights,
-                "count parameters, not units: a Linear(n_in, n_out) layer has "
-                "n_in * n_out + n_out of them": 2 * sum(sizes),
+            c.compare(_("the number of forward passes"), got, 2 * P, rtol=0, atol=0.5, mistakes={
+                _("that is P, one pass per parameter: a centered difference evaluates the loss "
+                  "twice per parameter, at theta + h and at theta - h"): P,
+                _("P + 1 passes is what one-sided differences need (one shared f(theta) plus "
+                  "f(theta + h) per parameter); centered differences need 2 per parameter"): P + 1,
+                _("no extra pass at the unperturbed parameters is needed: centered differences "
+                  "use only f(theta + h) and f(theta - h), 2 per parameter"): 2 * P + 1,
+                _("the biases are parameters too: a Linear(n_in, n_out) layer has "
+                  "n_in * n_out + n_out of them"): 2 * weights,
+                _("count parameters, not units: a Linear(n_in, n_out) layer has "
+                  "n_in * n_out + n_out of them"): 2 * sum(sizes),
             })
 
 
 # ------------------------------------------------------------------ Exercise 9.3
 
 
-@exercise("Exercise 9.3", "count_matmuls")
+@exercise(N_("Exercise 9.3"), "count_matmuls")
 def check_count_matmuls(c):
     """``count_matmuls(L_layers)`` must return ``(L_layers, 2 * L_layers - 1)``."""
     for L in c.cases([4, 3, 1], hidden=[2, 7, 50, 1]):
         with c.case(f"L_layers = {L}"):
             forward, backward = c.call(L, returns=("forward", "backward"))
             c.compare("forward", forward, L, rtol=0, atol=0.5, mistakes={
-                "the forward pass has one matrix product per Linear layer (X @ W); the bias "
-                "is an addition and the activation works entry by entry": 2 * L,
-                "that is the backward count: the forward pass has one matrix product per "
-                "Linear layer (X @ W)": 2 * L - 1,
+                _("the forward pass has one matrix product per Linear layer (X @ W); the bias "
+                  "is an addition and the activation works entry by entry"): 2 * L,
+                _("that is the backward count: the forward pass has one matrix product per "
+                  "Linear layer (X @ W)"): 2 * L - 1,
             })
             c.compare("backward", backward, 2 * L - 1, rtol=0, atol=0.5, mistakes={
-                "the first layer's input is the data: nobody needs dX there, so its "
-                "dZ @ W.T is skipped (2L - 1, not 2L)": 2 * L,
-                "each Linear layer needs two products in backward: dW = X.T @ dZ and "
-                "dX = dZ @ W.T (except dX of the first layer)": L,
-                "count the backward pass only (the forward products are counted in `forward`)": 3 * L - 1,
-                "only the first layer skips its input gradient: every other layer needs "
-                "dW = X.T @ dZ and dX = dZ @ W.T": 2 * L - 2,
+                _("the first layer's input is the data: nobody needs dX there, so its "
+                  "dZ @ W.T is skipped (2L - 1, not 2L)"): 2 * L,
+                _("each Linear layer needs two products in backward: dW = X.T @ dZ and "
+                  "dX = dZ @ W.T (except dX of the first layer)"): L,
+                _("count the backward pass only (the forward products are counted in `forward`)"): 3 * L - 1,
+                _("only the first layer skips its input gradient: every other layer needs "
+                  "dW = X.T @ dZ and dX = dZ @ W.T"): 2 * L - 2,
             })
 
 
@@ -196,7 +201,7 @@ def _stored(N, sizes, itemsize):
     return N * (itemsize * inputs + masks), inputs, masks
 
 
-@exercise("Exercise 9.4", "stored_activation_bytes")
+@exercise(N_("Exercise 9.4"), "stored_activation_bytes")
 def check_stored_activation_bytes(c):
     """``stored_activation_bytes(N, sizes, itemsize)``: see the module docstring."""
     public = [(32, [2, 16, 16, 3], 8), (256, [784, 256, 10], 4), (1, [5, 5], 8)]
@@ -205,17 +210,17 @@ def check_stored_activation_bytes(c):
         expected, inputs, masks = _stored(N, sizes, itemsize)
         with c.case(f"N = {N}, sizes = {_fmt_sizes(sizes)}, itemsize = {itemsize}"):
             got = c.call(N, list(sizes), itemsize)
-            c.compare("bytes", got, expected, rtol=0, atol=0.5, mistakes={
-                "the ReLU masks are missing: each ReLU keeps a boolean mask of where its input "
-                "was positive, 1 byte per entry": N * itemsize * inputs,
-                "a boolean mask takes 1 byte per entry, not itemsize bytes": N * itemsize * (inputs + masks),
-                "the network's output (the logits) is not kept by any layer: count each Linear "
-                "layer's input and each ReLU's mask": expected + N * itemsize * sizes[-1],
-                "the first Linear layer keeps its input X too: it needs it for dW = X.T @ dZ":
+            c.compare(_("bytes"), got, expected, rtol=0, atol=0.5, mistakes={
+                _("the ReLU masks are missing: each ReLU keeps a boolean mask of where its input "
+                  "was positive, 1 byte per entry"): N * itemsize * inputs,
+                _("a boolean mask takes 1 byte per entry, not itemsize bytes"): N * itemsize * (inputs + masks),
+                _("the network's output (the logits) is not kept by any layer: count each Linear "
+                  "layer's input and each ReLU's mask"): expected + N * itemsize * sizes[-1],
+                _("the first Linear layer keeps its input X too: it needs it for dW = X.T @ dZ"):
                     expected - N * itemsize * sizes[0],
-                "every stored activation has one row per example: multiply by the batch size N":
+                _("every stored activation has one row per example: multiply by the batch size N"):
                     itemsize * inputs + masks,
-                "that is bits, not bytes: itemsize is already in bytes (8 for float64)":
+                _("that is bits, not bytes: itemsize is already in bytes (8 for float64)"):
                     8 * expected,
             })
 
@@ -253,14 +258,14 @@ class _Spy:
     def _check_order(self) -> None:
         t, i = self._tracker, self._index
         if self.cache is None:
-            raise RuntimeError(f"layer {i} ({self!r}) has no cache for its backward pass: its segment's "
-                               "caches were dropped and not recomputed. Before a segment's backward, run "
-                               "the segment's forward again from its checkpoint")
+            raise RuntimeError(_("layer {i} ({layer}) has no cache for its backward pass: its segment's "
+                                 "caches were dropped and not recomputed. Before a segment's backward, run "
+                                 "the segment's forward again from its checkpoint").format(i=i, layer=repr(self)))
         later = [j for j in range(i + 1, len(t.layers)) if j not in t.backwards]
         if later:
-            raise RuntimeError(f"the backward of layer {i} ran before the backward of layer {later[0]}: "
-                               "the backward pass goes from the last layer to the first, so the segments "
-                               "too go from the last to the first")
+            raise RuntimeError(_("the backward of layer {i} ran before the backward of layer {later}: "
+                                 "the backward pass goes from the last layer to the first, so the segments "
+                                 "too go from the last to the first").format(i=i, later=later[0]))
 
     def backward(self, dout, input_grad=True):
         self._check_order()
@@ -299,7 +304,7 @@ def _ckpt_layers(sizes: list[int], spy: bool) -> list[ArrayModule]:
     return layers
 
 
-@exercise("Exercise 9.5", "checkpointed_gradient")
+@exercise(N_("Exercise 9.5"), "checkpointed_gradient")
 def check_checkpointed_gradient(c):
     """``checkpointed_gradient(layers, bounds, X, loss_grad)`` must give the plain pass's
     gradients, recompute every segment but the last exactly once, and hold at most one
@@ -329,31 +334,49 @@ def check_checkpointed_gradient(c):
             return student_loss.backward()
 
         longest = max(b - a for a, b in bounds)
-        with c.case(f"{len(layers)} layers in {len(bounds)} segments, bounds = {bounds}"):
+        with c.case(_("{n_layers} layers in {n_segments} segments, bounds = {bounds}").format(
+                n_layers=len(layers), n_segments=len(bounds), bounds=bounds)):
             dX = c.run(c.student, layers, [tuple(b) for b in bounds], X.copy(), loss_grad,
                        name=c.name, copy_args=False)
-            c.check(calls[0] == 1, f"`loss_grad` was called {calls[0]} times: call it once, on the output "
-                                   "of the forward pass, to get the dout that starts the backward pass")
+            c.check(calls[0] == 1, ngettext("`loss_grad` was called {calls} time: call it once, on the output "
+                                            "of the forward pass, to get the dout that starts the backward pass",
+                                            "`loss_grad` was called {calls} times: call it once, on the output "
+                                            "of the forward pass, to get the dout that starts the backward pass",
+                                            calls[0]).format(calls=calls[0]))
             missing = [i for i in range(len(layers)) if i not in tracker.backwards]
-            c.check(not missing, f"the backward pass never reached layer {missing[0] if missing else ''}: "
-                                 "go back through every segment, down to the first")
+            c.check(not missing, _("the backward pass never reached layer {layer}: "
+                                   "go back through every segment, down to the first").format(
+                layer=missing[0] if missing else ""))
             for i, (ref, got) in enumerate(zip(plain, layers)):
                 for p_ref, p_got in zip(ref.parameters(), got.parameters()):
-                    c.compare(f"the gradient of layer {i}'s {p_got.name}", p_got.grad, p_ref.grad,
-                              rtol=1e-12, atol=1e-14)
-            c.compare("the returned dX", dX, dX_ref, rtol=1e-12, atol=1e-14)
+                    c.compare(_("the gradient of layer {i}'s {param}").format(i=i, param=p_got.name),
+                              p_got.grad, p_ref.grad, rtol=1e-12, atol=1e-14)
+            c.compare(_("the returned dX"), dX, dX_ref, rtol=1e-12, atol=1e-14)
             c.check(tracker.max_live <= longest,
-                    f"{tracker.max_live} layers held their caches at the same time, but the longest "
-                    f"segment has {longest}: after a segment's forward (all but the last) and after a "
-                    "segment's backward, drop its caches (layer.clear_cache())")
+                    ngettext("{n_live} layer held its caches at the same time, but the longest "
+                             "segment has {longest}: after a segment's forward (all but the last) and after a "
+                             "segment's backward, drop its caches (layer.clear_cache())",
+                             "{n_live} layers held their caches at the same time, but the longest "
+                             "segment has {longest}: after a segment's forward (all but the last) and after a "
+                             "segment's backward, drop its caches (layer.clear_cache())",
+                             tracker.max_live).format(n_live=tracker.max_live, longest=longest))
             last_a, last_b = bounds[-1]
             again = [i for i in range(last_a, last_b) if tracker.forwards[i] != 1]
-            c.check(not again, f"layer {again[0] if again else ''} of the last segment ran forward "
-                               f"{tracker.forwards[again[0]] if again else 0} times: its caches are still "
-                               "there from the forward pass, so the last segment needs no recomputation")
+            runs = tracker.forwards[again[0]] if again else 0
+            c.check(not again, ngettext("layer {layer} of the last segment ran forward "
+                                        "{runs} time: its caches are still "
+                                        "there from the forward pass, so the last segment needs no recomputation",
+                                        "layer {layer} of the last segment ran forward "
+                                        "{runs} times: its caches are still "
+                                        "there from the forward pass, so the last segment needs no recomputation",
+                                        runs).format(layer=again[0] if again else "", runs=runs))
             for a, b in bounds[:-1]:
                 for i in range(a, b):
                     n = tracker.forwards[i]
-                    c.check(n == 2, f"layer {i} ran forward {n} times: every segment but the last runs "
-                                    "forward twice, once in the forward pass and once, from its checkpoint, "
-                                    "just before its backward")
+                    # English says "times" for any count; the plural forms let other languages say "once"
+                    c.check(n == 2, ngettext("layer {i} ran forward {n} times: every segment but the last runs "
+                                             "forward twice, once in the forward pass and once, from its checkpoint, "
+                                             "just before its backward",
+                                             "layer {i} ran forward {n} times: every segment but the last runs "
+                                             "forward twice, once in the forward pass and once, from its checkpoint, "
+                                             "just before its backward", n).format(i=i, n=n))
