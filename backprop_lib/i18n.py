@@ -7,9 +7,9 @@ Spanish and Hindi come from the gettext catalogs shipped in ``backprop_lib/local
 
 The language comes from, in this order:
 
-1. :func:`set_language` (a translated notebook's first code cell calls it);
-2. the environment variable ``BACKPROP_LANG`` (``es``, ``hi``, or a locale such as ``es_MX.UTF-8``);
-3. English.
+1. the environment variable ``BACKPROP_LANG`` (``es``, ``hi``, or a locale such as ``es_MX.UTF-8``),
+   which :func:`set_language` sets (a translated notebook's first code cell calls it);
+2. else English.
 
 A message is translated when it is shown, not when a module is imported, so switching the
 language affects every widget and check made afterwards::
@@ -43,9 +43,6 @@ ENV_VAR = "BACKPROP_LANG"
 DOMAIN = "backprop_lib"
 LOCALE_DIR = Path(__file__).with_name("locale")
 
-_chosen: str | None = None
-
-
 def _normalize(code: str) -> str | None:
     """``'es'``, ``'es_MX.UTF-8'``, ``'ES-es'`` -> ``'es'``; None if not a language we have."""
     base = code.strip().split(".")[0].replace("-", "_").split("_")[0].lower()
@@ -53,35 +50,38 @@ def _normalize(code: str) -> str | None:
 
 
 def set_language(code: str | None) -> str:
-    """Use ``code`` (``'en'``, ``'es'`` or ``'hi'``) from now on; None goes back to the
-    environment variable or English. Returns the language now in use."""
-    global _chosen
+    """Use ``code`` (``'en'``, ``'es'`` or ``'hi'``) from now on, in this process and the
+    processes it starts; None goes back to English. Returns the language now in use.
+
+    The choice is kept in ``$BACKPROP_LANG`` itself, not in this module: grading compares the
+    package's modules with fresh copies (checks/grading.py), so they hold no state that a
+    notebook changes."""
     if code is None:
-        _chosen = None
+        os.environ.pop(ENV_VAR, None)
         return get_language()
     if not isinstance(code, str) or _normalize(code) is None:
         choices = ", ".join(repr(c) for c in LANGUAGES)
         raise ValueError(f"language: expected one of {choices}, got {code!r}")
-    _chosen = _normalize(code)
-    return _chosen
+    os.environ[ENV_VAR] = _normalize(code)
+    return os.environ[ENV_VAR]
 
 
 def get_language() -> str:
-    """The language in use: the one set, else ``$BACKPROP_LANG`` if we have it, else ``'en'``."""
-    if _chosen is not None:
-        return _chosen
+    """The language in use: ``$BACKPROP_LANG`` if we have that language, else ``'en'``."""
     return _normalize(os.environ.get(ENV_VAR, "")) or "en"
 
 
 @contextlib.contextmanager
 def language(code: str | None) -> Iterator[str]:
     """Use ``code`` inside a ``with`` block, then restore the previous choice."""
-    global _chosen
-    before = _chosen
+    before = os.environ.get(ENV_VAR)
     try:
         yield set_language(code)
     finally:
-        _chosen = before
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
 
 
 @functools.lru_cache(maxsize=None)

@@ -13,11 +13,7 @@ from backprop_lib.i18n import _, get_language, language, ngettext, set_language
 
 @pytest.fixture(autouse=True)
 def _no_language_chosen(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)
-    before = i18n._chosen
-    i18n._chosen = None
-    yield
-    i18n._chosen = before
+    monkeypatch.delenv(i18n.ENV_VAR, raising=False)   # and restored after the test
 
 
 def test_english_by_default():
@@ -34,10 +30,28 @@ def test_the_environment_variable(monkeypatch, value, expected):
     assert get_language() == expected
 
 
-def test_a_call_wins_over_the_environment(monkeypatch):
+def test_a_call_sets_the_environment_for_this_process_and_its_children(monkeypatch):
+    import os
+    import subprocess
+    import sys
     monkeypatch.setenv(i18n.ENV_VAR, "hi")
-    assert set_language("es") == "es" and get_language() == "es"
-    assert set_language(None) == "hi"
+    assert set_language("es") == "es" and get_language() == "es" and os.environ[i18n.ENV_VAR] == "es"
+    child = subprocess.run([sys.executable, "-c", "from backprop_lib.i18n import get_language; print(get_language())"],
+                           capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "es"
+    assert set_language(None) == "en"
+
+
+def test_the_module_holds_no_state_a_notebook_changes():
+    """grade() compares the package's modules with fresh copies: choosing a language and
+    translating must leave i18n's module namespace as it was."""
+    before = {k: v for k, v in vars(i18n).items() if not k.startswith("__")}
+    with language("hi"):
+        _("Step")
+    set_language("es")
+    _("Step")
+    after = {k: v for k, v in vars(i18n).items() if not k.startswith("__")}
+    assert after.keys() == before.keys() and all(after[k] is before[k] for k in before)
 
 
 def test_language_block_restores_the_choice():
@@ -45,6 +59,10 @@ def test_language_block_restores_the_choice():
     with language("es") as chosen:
         assert chosen == "es" and get_language() == "es"
     assert get_language() == "hi"
+    set_language(None)
+    with language("es"):
+        pass
+    assert get_language() == "en"
 
 
 @pytest.mark.parametrize("bad", ["fr", "spanish", 3, None.__class__])
