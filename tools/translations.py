@@ -67,7 +67,7 @@ LANGUAGE_LINE = {
 
 # --------------------------------------------------------------------------- text checks
 
-MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
+MATH = re.compile(r"\$\$.+?\$\$|\$(?:[^$\n]|\n(?!\n))+?\$", re.S)   # inline math may wrap a line
 CODE = re.compile(r"```.*?```|`[^`\n]+`", re.S)
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)[^)]*\)")
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -78,7 +78,7 @@ def protected_spans(text: str) -> dict[str, list[str]]:
     without_code = CODE.sub(" ", text)
     return {
         "code": sorted(CODE.findall(text)),
-        "math": sorted(MATH.findall(without_code)),
+        "math": sorted(" ".join(span.split()) for span in MATH.findall(without_code)),   # line breaks aside
         "link targets": sorted(LINK_TARGET.findall(without_code)),
         "HTML tags": sorted(HTML_TAG.findall(MATH.sub(" ", without_code))),
     }
