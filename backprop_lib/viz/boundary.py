@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
+from backprop_lib.i18n import _
 from backprop_lib.viz.colors import OKABE_ITO
 from backprop_lib.viz.render import animated
 
@@ -88,7 +89,8 @@ class BoundaryPainter:
         self.points.set_facecolors(colors[y])
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
-        handles = [Line2D([], [], ls="", marker="o", mfc=colors[c], mec="black", label=f"class {c}")
+        handles = [Line2D([], [], ls="", marker="o", mfc=colors[c], mec="black",
+                          label=_("class {index}").format(index=c))
                    for c in range(n_classes)]
         if self.legend is not None:
             self.legend.remove()

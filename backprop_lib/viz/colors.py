@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from matplotlib.colors import Normalize, TwoSlopeNorm
 
+from backprop_lib.i18n import N_, _
+
 SEQUENTIAL = "cividis"
 DIVERGING = "PuOr"
 
 #: Words for the two ends of ``DIVERGING``, used in colourbar labels.
-DIVERGING_NEGATIVE = "orange"
-DIVERGING_POSITIVE = "purple"
+DIVERGING_NEGATIVE = N_("orange")
+DIVERGING_POSITIVE = N_("purple")
 
 OKABE_ITO = (
     "#0072B2",  # blue
@@ -42,4 +44,4 @@ def symmetric_norm(limit: float) -> Normalize:
 
 def diverging_label(quantity: str) -> str:
     """Colourbar text stating what the diverging colours mean."""
-    return f"{quantity}  ({DIVERGING_NEGATIVE} < 0 < {DIVERGING_POSITIVE})"
+    return f"{quantity}  ({_(DIVERGING_NEGATIVE)} < 0 < {_(DIVERGING_POSITIVE)})"

@@ -19,6 +19,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 from matplotlib.path import Path
 
 from backprop_lib.graph_layout import GraphLayout, edge_route, layered_layout, place_labels
+from backprop_lib.i18n import _
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT, MUTED
 from backprop_lib.viz.render import animated, new_figure
 
@@ -177,12 +178,14 @@ class GraphPainter:
         self.title = ax.set_title("", fontsize=11, loc="left")
         self.caption = fig.text(0.015, bottom - 0.02, "", ha="left", va="top", fontsize=9.5)
         if legend:
+            # Translators: "data" and "grad" name the attributes a.data and a.grad, which compact boxes
+            # show as "d" and "g": keep those words as they are
+            pending = _("not computed yet  (d = data, g = grad)") if self.compact else _("not computed yet")
             handles = [
-                Patch(fc=_FACE["pending"], ec=MUTED,
-                      label="not computed yet" + ("  (d = data, g = grad)" if self.compact else "")),
-                Patch(fc=_FACE["forward"], ec=FORWARD, label="value known (forward)"),
-                Patch(fc=_FACE["backward"], ec=BACKWARD, label="gradient final (backward)"),
-                Patch(fc="white", ec=HIGHLIGHT, lw=2.5, label="this step"),
+                Patch(fc=_FACE["pending"], ec=MUTED, label=pending),
+                Patch(fc=_FACE["forward"], ec=FORWARD, label=_("value known (forward)")),
+                Patch(fc=_FACE["backward"], ec=BACKWARD, label=_("gradient final (backward)")),
+                Patch(fc="white", ec=HIGHLIGHT, lw=2.5, label=_("this step")),
             ]
             fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False,
                        bbox_to_anchor=(0.985, 0.995), borderaxespad=0.2)
@@ -246,7 +249,7 @@ def static_styles(layout: GraphLayout, *, show_grad: bool = True) -> tuple[list[
                   state="backward" if show_grad else "forward")
         for n in layout.nodes
     ]
-    edges = [EdgeStyle(state="backward" if show_grad else "forward") for _ in layout.edges]
+    edges = [EdgeStyle(state="backward" if show_grad else "forward") for _edge in layout.edges]
     return nodes, edges
 
 

@@ -15,6 +15,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
+from backprop_lib.i18n import _
 from backprop_lib.viz.colors import DIVERGING, HIGHLIGHT, MUTED, diverging_label, symmetric_norm
 from backprop_lib.viz.render import animated
 
@@ -26,12 +27,16 @@ class NetworkPainter:
     """Units of an MLP with ``sizes`` (input first) drawn in ``rect`` of ``fig``.
 
     Call :meth:`update` with one signed ``(n_in, n_out)`` array per Linear layer (or
-    ``None`` for a layer not computed yet).
+    ``None`` for a layer not computed yet). ``quantity`` names what the colours show in the
+    colourbar (default: the gradient relative to the largest one); ``layer_names`` label
+    the columns (default: input, hidden 1, ..., output).
     """
 
     def __init__(self, fig: Figure, sizes: Sequence[int], rect: tuple[float, float, float, float],
-                 colorbar_rect: tuple[float, float, float, float], *, quantity: str = "∂L/∂W ÷ largest |∂L/∂W|",
+                 colorbar_rect: tuple[float, float, float, float], *, quantity: str | None = None,
                  layer_names: Sequence[str] | None = None) -> None:
+        if quantity is None:
+            quantity = _("∂L/∂W ÷ largest |∂L/∂W|")
         self.sizes = list(sizes)
         self.ax = ax = fig.add_axes(rect)
         ax.set_axis_off()
@@ -58,7 +63,8 @@ class NetworkPainter:
         xy = np.vstack(self.unit_xy)
         units = ax.scatter(xy[:, 0], xy[:, 1], s=110, facecolor="white", edgecolor="black", zorder=3,
                            linewidths=1.0)
-        names = layer_names or (["input"] + [f"hidden {k}" for k in range(1, n_cols - 1)] + ["output"])
+        names = layer_names or ([_("input")] + [_("hidden {index}").format(index=k) for k in range(1, n_cols - 1)]
+                                + [_("output")])
         for c, (name, n) in enumerate(zip(names, sizes)):
             ax.text(c, -tallest / 2 - 0.55, f"{name}\n({n})", ha="center", va="top", fontsize=9)
         # a bracket over the layer whose gradient was computed last
@@ -66,7 +72,7 @@ class NetworkPainter:
                               color="black", fontweight="bold")
         colorbar = fig.colorbar(ScalarMappable(self.norm, self.cmap), cax=fig.add_axes(colorbar_rect),
                                 orientation="horizontal")
-        colorbar.set_label(diverging_label(quantity) + "; line width = size", fontsize=9)
+        colorbar.set_label(_("{colours}; line width = size").format(colours=diverging_label(quantity)), fontsize=9)
         colorbar.ax.tick_params(labelsize=8)
         self.dynamic = animated(self.lines, units, self.marker)  # units drawn over the lines
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from backprop_lib.i18n import _
 from backprop_lib.layers import ArrayModule, Linear, ReLU, Sequential, Sigmoid, Tanh
 from backprop_lib.optim import SGD, Adam, Momentum
 
@@ -19,9 +20,11 @@ def build_mlp(sizes: Sequence[int], activation: str = "tanh", init: str | float 
     Each Linear gets its own seed (``seed + i``), so the same arguments give the same net.
     """
     if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
+        raise ValueError(_("unknown activation {activation!r}; choose one of {choices}").format(
+            activation=activation, choices=list(ACTIVATIONS)))
     if len(sizes) < 2:
-        raise ValueError(f"an MLP needs at least an input and an output size, got {list(sizes)}")
+        raise ValueError(_("an MLP needs at least an input and an output size, got {sizes}").format(
+            sizes=list(sizes)))
     layers: list[ArrayModule] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(n_in, n_out, init=init, seed=seed + i))
@@ -38,7 +41,8 @@ def linear_layers(net: Sequential) -> list[Linear]:
 def make_optimizer(name: str, params, lr: float):
     """An optimizer by name: ``"sgd"``, ``"momentum"`` or ``"adam"``."""
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {list(OPTIMIZERS)}")
+        raise ValueError(_("unknown optimizer {optimizer!r}; choose one of {choices}").format(
+            optimizer=name, choices=list(OPTIMIZERS)))
     return OPTIMIZERS[name](params, lr=lr)
 
 
@@ -48,10 +52,10 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(p) for p in parts)
     except ValueError:
-        raise ValueError(f"hidden sizes must be whole numbers separated by commas, like '16, 16'; "
-                         f"got {text!r}") from None
+        raise ValueError(_("hidden sizes must be whole numbers separated by commas, like '16, 16'; "
+                           "got {text!r}").format(text=text)) from None
     if not 1 <= len(sizes) <= 6 or not all(1 <= s <= 256 for s in sizes):
-        raise ValueError(f"use 1 to 6 hidden layers of 1 to 256 units each, got {text!r}")
+        raise ValueError(_("use 1 to 6 hidden layers of 1 to 256 units each, got {text!r}").format(text=text))
     return sizes
 
 

@@ -17,11 +17,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from backprop_lib.attention import attention_backward, attention_forward
+from backprop_lib.i18n import N_, _
 from backprop_lib.viz.colors import DIVERGING, HIGHLIGHT, SEQUENTIAL, symmetric_norm
 from backprop_lib.widgets.base import WidgetView
 
 T, D = 10, 6
 MASKS = ("causal", "none")
+#: How the mask buttons and the title name each mask.
+MASK_LABELS = {"causal": N_("causal"), "none": N_("none")}
 
 
 @dataclass
@@ -43,9 +46,11 @@ class AttentionModel:
 
     def set(self, query: int, mask: str) -> None:
         if not 0 <= int(query) < T:
-            raise ValueError(f"query must be a position from 0 to {T - 1}, got {query}")
+            raise ValueError(_("query must be a position from 0 to {last}, got {query}").format(
+                last=T - 1, query=query))
         if mask not in MASKS:
-            raise ValueError(f"mask must be one of {list(MASKS)}, got {mask!r}")
+            raise ValueError(_("mask must be one of {choices}, got {mask!r}").format(
+                choices=list(MASKS), mask=mask))
         self.query, self.mask = int(query), mask
         O, self.cache = attention_forward(self.Q, self.K, self.V, causal=mask == "causal")
         dO = np.zeros_like(O)
@@ -81,8 +86,9 @@ class AttentionExplorer(WidgetView):
     def __init__(self, query: int = 6, mask: str = "causal") -> None:
         super().__init__()
         self.model = AttentionModel(query, mask)
-        self.query_slider = W.IntSlider(value=self.model.query, min=0, max=T - 1, description="query i")
-        self.mask_buttons = W.ToggleButtons(options=list(MASKS), value=self.model.mask, description="mask")
+        self.query_slider = W.IntSlider(value=self.model.query, min=0, max=T - 1, description=_("query i"))
+        self.mask_buttons = W.ToggleButtons(options=[(_(MASK_LABELS[mask]), mask) for mask in MASKS],
+                                            value=self.model.mask, description=_("mask"))
         for control in (self.query_slider, self.mask_buttons):
             self._on_change(control, lambda _value: self._changed())
         self.widget = self._build_root(W.HBox([self.query_slider, self.mask_buttons]))
@@ -105,8 +111,8 @@ class AttentionExplorer(WidgetView):
             norm = None if k == 0 else symmetric_norm(1.0)
             images.append(ax.imshow(np.zeros(shape), cmap=cmap, norm=norm, vmin=0 if k == 0 else None,
                                     vmax=1 if k == 0 else None, aspect="auto", interpolation="nearest"))
-            ax.set_ylabel("query position" if k == 0 else "position j")
-            ax.set_xlabel("key position j" if k == 0 else "feature (orange < 0 < purple)")
+            ax.set_ylabel(_("query position") if k == 0 else _("position j"))
+            ax.set_xlabel(_("key position j") if k == 0 else _("feature (orange < 0 < purple)"))
             ax.set_yticks(range(0, T, 2))
             titles.append(ax.set_title("", fontsize=9))
             if k == 0:
@@ -121,8 +127,10 @@ class AttentionExplorer(WidgetView):
             image.set_norm(symmetric_norm(float(max(np.abs(values).max(), 1e-12))))  # each its own scale
             image.set_data(values)
         top = int(np.argmax(m.A[m.query]))
-        painter.titles[0].set_text(f"attention weights A (row {m.query} framed)")
-        painter.titles[1].set_text(f"dK (largest |entry| {np.abs(m.dK).max():.2f})")
-        painter.titles[2].set_text(f"dV (largest |entry| {np.abs(m.dV).max():.2f})")
-        painter.title.set_text(f"L = u · O[{m.query}], mask: {m.mask};  query {m.query} looks most at "
-                               f"position {top} (weight {m.A[m.query, top]:.2f})")
+        painter.titles[0].set_text(_("attention weights A (row {query} framed)").format(query=m.query))
+        for title, name, values in ((painter.titles[1], "dK", m.dK), (painter.titles[2], "dV", m.dV)):
+            title.set_text(_("{matrix} (largest |entry| {largest:.2f})").format(
+                matrix=name, largest=np.abs(values).max()))
+        painter.title.set_text(_("L = u · O[{query}], mask: {mask};  query {query} looks most at "
+                                 "position {top} (weight {weight:.2f})").format(
+            query=m.query, mask=_(MASK_LABELS[m.mask]), top=top, weight=m.A[m.query, top]))

@@ -64,6 +64,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 from traitlets import TraitError
 
+from backprop_lib.i18n import _
 from backprop_lib.viz.raster import BlitRenderer
 from backprop_lib.viz.render import new_figure
 
@@ -272,11 +273,12 @@ class WidgetView:
     def check_state_keys(cls, state: Mapping[str, Any]) -> None:
         """Raise ValueError naming any key that is not in :attr:`STATE_KEYS`."""
         if not isinstance(state, Mapping):
-            raise TypeError(f"state must be a dict, got {type(state).__name__}")
+            raise TypeError(_("state must be a dict, got {kind}").format(kind=type(state).__name__))
         unknown = [key for key in state if key not in cls.STATE_KEYS]
         if unknown:
             raise ValueError(
-                f"{cls.__name__} has no state key(s) {unknown}; valid keys are {list(cls.STATE_KEYS)}"
+                _("{view} has no state key(s) {unknown}; valid keys are {valid}").format(
+                    view=cls.__name__, unknown=unknown, valid=list(cls.STATE_KEYS))
             )
 
     def set_state(self, state: Mapping[str, Any]) -> None:
@@ -293,9 +295,11 @@ class WidgetView:
                 try:
                     control.value = value
                 except TraitError as exc:
-                    raise ValueError(f"invalid value for {key!r}: {value!r} ({exc})") from None
+                    raise ValueError(_("invalid value for {key!r}: {value!r} ({error})").format(
+                        key=key, value=value, error=exc)) from None
                 if self.error_count != errors_before:
-                    raise ValueError(f"could not set {key!r} to {value!r}: {self.last_error}")
+                    raise ValueError(_("could not set {key!r} to {value!r}: {error}").format(
+                        key=key, value=value, error=self.last_error))
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any], **kwargs: Any) -> WidgetView:
@@ -313,7 +317,7 @@ class WidgetView:
         except RuntimeError:
             coro.close()
             raise RuntimeError(
-                "this needs a running event loop (a Jupyter kernel has one); use the Step button instead"
+                _("this needs a running event loop (a Jupyter kernel has one); use the Step button instead")
             ) from None
         task = loop.create_task(self._guarded(coro))
         self._tasks.add(task)
@@ -353,13 +357,15 @@ def _check_value(key: str, control: W.ValueWidget, value: Any) -> None:
     """Reject values a control would silently change (sliders clamp) or refuse."""
     if hasattr(control, "min") and hasattr(control, "max") and not isinstance(control, W.Text):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{key!r} must be a number, got {value!r}")
+            raise ValueError(_("{key!r} must be a number, got {value!r}").format(key=key, value=value))
         low, high = control.min, control.max
         if isinstance(control, W.FloatLogSlider):
             low, high = control.base ** control.min, control.base ** control.max
         if not low <= value <= high:
-            raise ValueError(f"{key!r} must be between {low:g} and {high:g}, got {value!r}")
+            raise ValueError(_("{key!r} must be between {low:g} and {high:g}, got {value!r}").format(
+                key=key, low=low, high=high, value=value))
     if hasattr(control, "options") and hasattr(control, "label"):
         allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
         if value not in allowed:
-            raise ValueError(f"{key!r} must be one of {allowed}, got {value!r}")
+            raise ValueError(_("{key!r} must be one of {allowed}, got {value!r}").format(
+                key=key, allowed=allowed, value=value))

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from backprop_lib.i18n import _
 from backprop_lib.layers import unbroadcast
 from backprop_lib.viz.colors import DIVERGING, HIGHLIGHT, diverging_label, symmetric_norm
 from backprop_lib.widgets.base import WidgetView
@@ -41,9 +42,10 @@ class BroadcastModel:
 
     def set(self, b_shape: str, op: str, seed: int) -> None:
         if b_shape not in B_SHAPES:
-            raise ValueError(f"b_shape must be one of {list(B_SHAPES)}, got {b_shape!r}")
+            raise ValueError(_("b_shape must be one of {choices}, got {b_shape!r}").format(
+                choices=list(B_SHAPES), b_shape=b_shape))
         if op not in OPS:
-            raise ValueError(f"op must be one of {list(OPS)}, got {op!r}")
+            raise ValueError(_("op must be one of {choices}, got {op!r}").format(choices=list(OPS), op=op))
         self.b_shape, self.op, self.seed = b_shape, op, int(seed)
         rng = np.random.default_rng(self.seed)
         self.a = np.round(rng.normal(size=A_SHAPE), 1)
@@ -102,9 +104,9 @@ class BroadcastExplorer(WidgetView):
     def __init__(self, b_shape: str = "(4,)", op: str = "a + b", seed: int = 0) -> None:
         super().__init__()
         self.model = BroadcastModel(b_shape, op, seed)
-        self.shape_menu = W.Dropdown(options=list(B_SHAPES), value=self.model.b_shape, description="shape of b")
+        self.shape_menu = W.Dropdown(options=list(B_SHAPES), value=self.model.b_shape, description=_("shape of b"))
         self.op_menu = W.ToggleButtons(options=list(OPS), value=self.model.op, description="out =")
-        self.seed_box = W.BoundedIntText(value=self.model.seed, min=0, max=999, description="seed of G",
+        self.seed_box = W.BoundedIntText(value=self.model.seed, min=0, max=999, description=_("seed of G"),
                                          layout=W.Layout(width="160px"))
         for control in (self.shape_menu, self.op_menu, self.seed_box):
             self._on_change(control, lambda _value: self._changed())
@@ -131,12 +133,12 @@ class BroadcastExplorer(WidgetView):
                           for i in range(A_SHAPE[0]) for j in range(A_SHAPE[1])])
             ax.set_xticks(range(A_SHAPE[1]))
             ax.set_yticks(range(A_SHAPE[0]))
-            ax.set_xlabel("column")
-        left.set_ylabel("row")
+            ax.set_xlabel(_("column"))
+        left.set_ylabel(_("row"))
         frames = [left.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=HIGHLIGHT, lw=3, visible=False))
-                  for _ in range(A_SHAPE[0] * A_SHAPE[1])]
+                  for _unused in range(A_SHAPE[0] * A_SHAPE[1])]
         colorbar = fig.colorbar(images[0], cax=cbar_ax)
-        colorbar.set_label(diverging_label("gradient"), fontsize=8)
+        colorbar.set_label(diverging_label(_("gradient")), fontsize=8)
         return _Painter(fig, images[0], images[1], texts[0], texts[1], frames, colorbar,
                         left.set_title("", fontsize=10), right.set_title("", fontsize=10),
                         fig.suptitle("", fontsize=10))
@@ -164,6 +166,7 @@ class BroadcastExplorer(WidgetView):
                 r0, r1, c0, c1 = group
                 frame.set_bounds(c0 - 0.5, r0 - 0.5, c1 - c0, r1 - r0)
         what = "G" if m.op == "a + b" else "G * a"
-        painter.left_title.set_text(f"gradient per copy of b: {what}  (3×4)")
-        painter.right_title.set_text(f"b.grad, shape {m.b_shape}: the sum of each frame")
-        painter.title.set_text(f"out = {m.op},  a of shape (3, 4),  b of shape {m.b_shape}")
+        painter.left_title.set_text(_("gradient per copy of b: {what}  (3×4)").format(what=what))
+        painter.right_title.set_text(_("b.grad, shape {shape}: the sum of each frame").format(shape=m.b_shape))
+        painter.title.set_text(_("out = {op},  a of shape (3, 4),  b of shape {shape}").format(
+            op=m.op, shape=m.b_shape))

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.gradcheck import centered_difference
+from backprop_lib.i18n import _
 from backprop_lib.layers import sigmoid
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT
 from backprop_lib.viz.render import animated
@@ -86,7 +87,8 @@ class ChainRuleModel:
     @function.setter
     def function(self, name: str) -> None:
         if name not in COMPOSITES:
-            raise ValueError(f"unknown function {name!r}; choose one of {list(COMPOSITES)}")
+            raise ValueError(_("unknown function {name!r}; choose one of {choices}").format(
+                name=name, choices=list(COMPOSITES)))
         self._function = name
 
     @property
@@ -126,10 +128,10 @@ class ChainRuleModel:
     def summary(self) -> str:
         """One line with the four numbers, as shown under the picture."""
         c = self.composite
-        return (
-            f"g'(x) × f'(g(x)) = {self.dg:.4f} × {self.df:.4f} = {self.product:.4f}"
-            f"        numerical slope of {c.name}: {self.numerical:.4f}"
-        )
+        return _(
+            "g'(x) × f'(g(x)) = {dg:.4f} × {df:.4f} = {product:.4f}"
+            "        numerical slope of {function}: {numerical:.4f}"
+        ).format(dg=self.dg, df=self.df, product=self.product, function=c.name, numerical=self.numerical)
 
 
 @dataclass
@@ -189,7 +191,7 @@ class ChainRuleExplorer(WidgetView):
         self.model = ChainRuleModel(function, x)
         low, high = self.model.composite.x_range
         self.function_dropdown = W.Dropdown(options=list(COMPOSITES), value=function,
-                                            description="function")
+                                            description=_("function"))
         self.x_slider = W.FloatSlider(value=self.model.x, min=low, max=high, step=0.01,
                                       description="x", readout_format=".2f")
         self._on_change(self.function_dropdown, self._function_changed)
@@ -258,7 +260,8 @@ class ChainRuleExplorer(WidgetView):
         p.inner.tangent.set_data(*_segment(m.x, m.u, m.dg, x_half))
         p.inner.point.set_data([m.x], [m.u])
         _set_limits(p.inner.ax, xs, us_of_x)
-        _heading(p.inner, f"inner: u = g(x) = {c.inner}", f"slope g'(x) = {m.dg:.3f}")
+        _heading(p.inner, _("inner: u = g(x) = {formula}").format(formula=c.inner),
+                 _("slope g'(x) = {slope:.3f}").format(slope=m.dg))
         p.inner.ax.set_xlabel("x")
         p.inner.ax.set_ylabel("u")
 
@@ -268,7 +271,8 @@ class ChainRuleExplorer(WidgetView):
         p.outer.tangent.set_data(*_segment(m.u, m.y, m.df, u_half))
         p.outer.point.set_data([m.u], [m.y])
         _set_limits(p.outer.ax, us, fs)
-        _heading(p.outer, f"outer: f(u) = {c.outer}", f"slope f'(u) at u = {m.u:.2f}: {m.df:.3f}")
+        _heading(p.outer, _("outer: f(u) = {formula}").format(formula=c.outer),
+                 _("slope f'(u) at u = {u:.2f}: {slope:.3f}").format(u=m.u, slope=m.df))
         p.outer.ax.set_xlabel("u")
         p.outer.ax.set_ylabel("f(u)")
 
@@ -279,11 +283,12 @@ class ChainRuleExplorer(WidgetView):
         p.comp.point.set_data([m.x], [m.y])
         p.numeric.set_data(*_segment(m.x, m.y, m.numerical, 1.6 * x_half))
         _set_limits(p.comp.ax, xs, ys)
-        _heading(p.comp, f"composite: {c.name}", f"slope = product = {m.product:.3f}")
+        _heading(p.comp, _("composite: {function}").format(function=c.name),
+                 _("slope = product = {slope:.3f}").format(slope=m.product))
         p.comp.ax.set_xlabel("x")
         p.comp.ax.set_ylabel("f(g(x))")
         if not p.fig.legends:  # below the pictures, where it can never cover a curve
-            p.fig.legend([p.comp.tangent, p.numeric], ["tangent with the chain-rule slope f'·g'",
-                                                       "tangent with the numerical slope"],
+            p.fig.legend([p.comp.tangent, p.numeric], [_("tangent with the chain-rule slope f'·g'"),
+                                                       _("tangent with the numerical slope")],
                          loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=9, frameon=False)
         p.text.set_text(m.summary())

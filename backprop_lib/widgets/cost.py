@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullLocator
 
 from backprop_lib.gradcheck import CallCounter
+from backprop_lib.i18n import _
 from backprop_lib.losses import SoftmaxCrossEntropy
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT
 from backprop_lib.viz.render import animated
@@ -106,7 +107,7 @@ class CostModel:
     def _best_time(self, fn: Callable[[], object]) -> float:
         """Fastest of ``repeats`` runs: the least disturbed by other work on the machine."""
         times = []
-        for _ in range(self.repeats):
+        for _repeat in range(self.repeats):
             start = self.clock()
             fn()
             times.append(self.clock() - start)
@@ -115,7 +116,7 @@ class CostModel:
     def measure(self, P: int) -> CostMeasurement:
         """Time one forward, one backward, and ``k`` centered differences for ``P`` parameters."""
         if not P_MIN <= P <= P_MAX:
-            raise ValueError(f"P must be between {P_MIN} and {P_MAX}, got {P}")
+            raise ValueError(_("P must be between {low} and {high}, got {P}").format(low=P_MIN, high=P_MAX, P=P))
         net = self.network(P)
         P_actual = net.num_parameters()
 
@@ -152,7 +153,7 @@ class CostModel:
             data[offset] = old - h
             minus = counted()
             data[offset] = old
-            _ = (plus - minus) / (2 * h)
+            _slope = (plus - minus) / (2 * h)
         fd_time = self.clock() - start
         result = CostMeasurement(P_actual, t_forward, t_backward, fd_time, k, counted.calls,
                                  requested=int(P), width=width_for(P, self.n_in, self.n_out))
@@ -186,7 +187,7 @@ class CostOfGradients(WidgetView):
     def __init__(self, P: int = 10_000, **model_kwargs) -> None:
         super().__init__()
         self.model = CostModel(**model_kwargs)
-        self.P_slider = W.IntSlider(value=P, min=P_MIN, max=P_MAX, step=100, description="parameters P",
+        self.P_slider = W.IntSlider(value=P, min=P_MIN, max=P_MAX, step=100, description=_("parameters P"),
                                     continuous_update=False, style={"description_width": "initial"},
                                     layout=W.Layout(width="480px"))
         self.current: CostMeasurement = self.model.measure(P)
@@ -210,8 +211,8 @@ class CostOfGradients(WidgetView):
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_minor_locator(NullLocator())
         ax.yaxis.set_major_locator(LogLocator(base=10, numticks=6))
-        ax.set_xlabel("number of parameters P (log scale)")
-        ax.set_ylabel("seconds for the whole gradient (log scale)")
+        ax.set_xlabel(_("number of parameters P (log scale)"))
+        ax.set_ylabel(_("seconds for the whole gradient (log scale)"))
         title = ax.set_title("", fontsize=11, y=1.0)  # a fixed position: no re-layout per draw
         ax.grid(alpha=0.3)
         (fd_line,) = ax.plot([], [], "s--", color=BACKWARD, ms=5, lw=1)
@@ -219,16 +220,16 @@ class CostOfGradients(WidgetView):
         (fd_now,) = ax.plot([], [], "s", color=HIGHLIGHT, ms=11, mec="black")
         (bp_now,) = ax.plot([], [], "o", color=HIGHLIGHT, ms=11, mec="black")
         ax.legend(handles=[
-            Line2D([], [], marker="s", ls="--", color=BACKWARD, label="finite differences: 2P forward passes"),
-            Line2D([], [], marker="o", ls="-", color=FORWARD, label="backprop: 1 forward + 1 backward"),
-            Line2D([], [], marker="o", ls="", color=HIGHLIGHT, mec="black", label="current P"),
+            Line2D([], [], marker="s", ls="--", color=BACKWARD, label=_("finite differences: 2P forward passes")),
+            Line2D([], [], marker="o", ls="-", color=FORWARD, label=_("backprop: 1 forward + 1 backward")),
+            Line2D([], [], marker="o", ls="", color=HIGHLIGHT, mec="black", label=_("current P")),
         ], loc="upper left", fontsize=8)
-        names = ["parameters P", "forward pass", "backward pass", "backward / forward",
-                 "  textbook: about 2", "backprop, all P", "finite differences, all P",
-                 "backprop is faster by", "FD sample k"]
+        names = [_("parameters P"), _("forward pass"), _("backward pass"), _("backward / forward"),
+                 "  " + _("textbook: about 2"), _("backprop, all P"), _("finite differences, all P"),
+                 _("backprop is faster by"), _("FD sample k")]
         fig.text(0.62, 0.9, "\n".join(names), va="top", fontsize=9.5, linespacing=1.5)
-        fig.text(0.62, 0.3, "Finite differences were timed on k\nsampled parameters and scaled by P/k:\n"
-                 "exact, as every parameter costs\nexactly 2 forward passes.",
+        fig.text(0.62, 0.3, _("Finite differences were timed on k\nsampled parameters and scaled by P/k:\n"
+                              "exact, as every parameter costs\nexactly 2 forward passes."),
                  va="top", fontsize=8.5, linespacing=1.4, color="#444444")
         text = fig.text(0.985, 0.9, "", va="top", ha="right", fontsize=9.5, linespacing=1.5)
         return _Painter(fig, ax, fd_line, bp_line, fd_now, bp_now, text, title,
@@ -242,8 +243,8 @@ class CostOfGradients(WidgetView):
         c = self.current
         # the slider's value, even where two neighbouring values build the same network
         m = self.model
-        p.title.set_text(f"cost of one gradient · network {m.n_in}→{c.width}→{c.width}→{m.n_out} "
-                         f"for P ≈ {c.requested:,}")
+        p.title.set_text(_("cost of one gradient · network {n_in}→{width}→{width}→{n_out} "
+                           "for P ≈ {P:,}").format(n_in=m.n_in, width=c.width, n_out=m.n_out, P=c.requested))
         p.fd_now.set_data([c.P], [c.finite_differences])
         p.bp_now.set_data([c.P], [c.backprop])
         p.text.set_text("\n".join([
@@ -255,5 +256,5 @@ class CostOfGradients(WidgetView):
             f"{c.backprop * 1e3:.3f} ms",
             f"{c.finite_differences * 1e3:,.1f} ms",
             f"{c.speedup:,.0f}×",
-            f"{c.k:,} ({c.fd_forward_calls:,} passes)",
+            _("{k:,} ({calls:,} passes)").format(k=c.k, calls=c.fd_forward_calls),
         ]))

@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.datasets import load
+from backprop_lib.i18n import N_, _
 from backprop_lib.layers import Linear, ReLU, Sequential
 from backprop_lib.losses import SoftmaxCrossEntropy
 from backprop_lib.normalization import BatchNorm1d, set_training
@@ -32,6 +33,8 @@ from backprop_lib.viz.render import animated
 from backprop_lib.widgets.base import WidgetView
 
 NORMS = ("none", "batchnorm")
+#: How the normalization buttons name each choice.
+NORM_LABELS = {"none": N_("none"), "batchnorm": N_("batchnorm")}
 BINS = 30
 
 
@@ -43,7 +46,7 @@ def deep_mlp(norm: bool, depth: int = 8, width: int = 32, init: float = 0.1, see
     rng = np.random.default_rng(seed)
     layers: list = []
     n = n_in
-    for _ in range(depth - 1):
+    for _layer in range(depth - 1):
         layers.append(Linear(n, width, init=init, rng=rng))
         if norm:
             layers.append(BatchNorm1d(width))
@@ -71,7 +74,7 @@ def probe(net: Sequential, X: np.ndarray, y: np.ndarray, lr: float, step: int) -
     loss_fn = SoftmaxCrossEntropy()
     acts = []
     h = X
-    for _, layer, h in net.forward_steps(X):
+    for _name, layer, h in net.forward_steps(X):
         if isinstance(layer, ReLU):
             acts.append(h)
     loss = loss_fn.forward(h, y)
@@ -96,10 +99,11 @@ class DiagnosticsModel:
                  depth: int = 8, width: int = 32, init: float = 0.1, probe_size: int = 128,
                  seed: int = 0) -> None:
         if steps < every or every < 1:
-            raise ValueError(f"need steps >= every >= 1, got steps={steps}, every={every}")
+            raise ValueError(_("need steps >= every >= 1, got steps={steps}, every={every}").format(
+                steps=steps, every=every))
         self.lr, self.depth = lr, depth
         X, y = load("spirals", n=600, seed=seed)
-        X_train, y_train, _, _ = train_val_split(X, y, 0.25, np.random.default_rng(seed))
+        X_train, y_train, _X_val, _y_val = train_val_split(X, y, 0.25, np.random.default_rng(seed))
         Xp, yp = X_train[:probe_size], y_train[:probe_size]
         self.runs: dict[str, list[Snapshot]] = {}
         for norm in NORMS:
@@ -126,7 +130,7 @@ class DiagnosticsModel:
 
     def snapshot(self, norm: str, index: int) -> Snapshot:
         if norm not in NORMS:
-            raise ValueError(f"norm must be one of {list(NORMS)}, got {norm!r}")
+            raise ValueError(_("norm must be one of {choices}, got {norm!r}").format(choices=list(NORMS), norm=norm))
         return self.runs[norm][index]
 
     def histograms(self, norm: str, index: int, layer: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,13 +172,16 @@ class DiagnosticsExplorer(WidgetView):
         self.model = model if model is not None else DiagnosticsModel()
         m = self.model
         every = m.steps[1] - m.steps[0]
-        self.norm_buttons = W.ToggleButtons(options=list(NORMS), value=norm, description="normalization")
-        self.step_slider = W.IntSlider(value=step, min=0, max=m.steps[-1], step=every, description="step")
+        self.norm_buttons = W.ToggleButtons(options=[(_(NORM_LABELS[key]), key) for key in NORMS], value=norm,
+                                            description=_("normalization"))
+        self.step_slider = W.IntSlider(value=step, min=0, max=m.steps[-1], step=every, description=_("step"))
         layer = m.n_hidden if layer is None else layer
         if not 1 <= layer <= m.n_hidden or step not in m.steps or norm not in NORMS:
-            raise ValueError(f"need norm in {list(NORMS)}, step in {m.steps[0]}..{m.steps[-1]} (a multiple "
-                             f"of {every}) and 1 <= layer <= {m.n_hidden}; got {norm!r}, {step}, {layer}")
-        self.layer_slider = W.IntSlider(value=layer, min=1, max=m.n_hidden, description="hidden layer")
+            raise ValueError(_("need norm in {norms}, step in {first}..{last} (a multiple of {every}) and "
+                               "1 <= layer <= {n_hidden}; got {norm!r}, {step}, {layer}").format(
+                norms=list(NORMS), first=m.steps[0], last=m.steps[-1], every=every, n_hidden=m.n_hidden,
+                norm=norm, step=step, layer=layer))
+        self.layer_slider = W.IntSlider(value=layer, min=1, max=m.n_hidden, description=_("hidden layer"))
         for control in (self.norm_buttons, self.step_slider, self.layer_slider):
             self._on_change(control, lambda _value: self.refresh())
         self.widget = self._build_root(W.HBox([self.norm_buttons]),
@@ -198,11 +205,11 @@ class DiagnosticsExplorer(WidgetView):
         grad_hist = grad_ax.stairs(np.zeros(BINS), np.linspace(-1, 1, BINS + 1), fill=True, color=BACKWARD)
         act_ax.set_xlim(0, 1)
         grad_ax.set_xlim(-1, 1)
-        act_ax.set_xlabel("activation ÷ its largest value in this layer (any step)", fontsize=8)
-        grad_ax.set_xlabel("dW ÷ its largest |value| in this layer (any step)", fontsize=8)
+        act_ax.set_xlabel(_("activation ÷ its largest value in this layer (any step)"), fontsize=8)
+        grad_ax.set_xlabel(_("dW ÷ its largest |value| in this layer (any step)"), fontsize=8)
         for ax in (act_ax, grad_ax):
             ax.set_ylim(0, 1.0)
-            ax.set_ylabel("fraction")
+            ax.set_ylabel(_("fraction"))
         n_lin = m.depth
         ratio_bars = list(ratio_ax.bar(np.arange(1, n_lin + 1), np.ones(n_lin), color=BACKWARD, bottom=1e-12))
         ratio_ax.set_yscale("log")
@@ -210,13 +217,13 @@ class DiagnosticsExplorer(WidgetView):
         ratio_ax.axhline(1e-3, color="0.4", lw=1, ls="--")
         ratio_ax.text(n_lin + 0.4, 1.3e-3, "1e-3", fontsize=8, color="0.3", ha="right", va="bottom")
         ratio_ax.set_xticks(np.arange(1, n_lin + 1))
-        ratio_ax.set_xlabel("Linear layer")
-        ratio_ax.set_title("update-to-data ratio  lr·‖dW‖/‖W‖", fontsize=9)
+        ratio_ax.set_xlabel(_("Linear layer"))
+        ratio_ax.set_title(_("update-to-data ratio  lr·‖dW‖/‖W‖"), fontsize=9)
         dead_bars = list(dead_ax.bar(np.arange(1, m.n_hidden + 1), np.zeros(m.n_hidden), color="0.35"))
         dead_ax.set_ylim(0, 1.0)
         dead_ax.set_xticks(np.arange(1, m.n_hidden + 1))
-        dead_ax.set_xlabel("hidden layer")
-        dead_ax.set_title("dead ReLUs (0 on every example of the batch)", fontsize=9)
+        dead_ax.set_xlabel(_("hidden layer"))
+        dead_ax.set_title(_("dead ReLUs (0 on every example of the batch)"), fontsize=9)
         act_text = act_ax.text(0.98, 0.92, "", transform=act_ax.transAxes, ha="right", va="top", fontsize=8)
         grad_text = grad_ax.text(0.98, 0.92, "", transform=grad_ax.transAxes, ha="right", va="top", fontsize=8)
         title = fig.text(0.5, 0.975, "", ha="center", va="top", fontsize=10)
@@ -232,15 +239,15 @@ class DiagnosticsExplorer(WidgetView):
         act_edges, grad_edges = m.act_edges[norm, layer], m.grad_edges[norm, layer]
         painter.act_hist.set_data(act_frac, act_edges / act_edges[-1])
         painter.grad_hist.set_data(grad_frac, grad_edges / grad_edges[-1])
-        painter.act_text.set_text(f"hidden layer {layer + 1}: largest {act_edges[-1]:.1e}\n"
-                                  f"std now {snap.activations[layer].std():.1e}")
-        painter.grad_text.set_text(f"Linear layer {layer + 1}: largest |dW| {grad_edges[-1]:.1e}\n"
-                                   f"std now {snap.weight_grads[layer].std():.1e}")
+        painter.act_text.set_text(_("hidden layer {layer}: largest {largest:.1e}\nstd now {std:.1e}").format(
+            layer=layer + 1, largest=act_edges[-1], std=snap.activations[layer].std()))
+        painter.grad_text.set_text(_("Linear layer {layer}: largest |dW| {largest:.1e}\nstd now {std:.1e}").format(
+            layer=layer + 1, largest=grad_edges[-1], std=snap.weight_grads[layer].std()))
         for bar, r in zip(painter.ratio_bars, snap.update_ratio):
             bar.set_height(max(float(r), 1e-12))
         for bar, f in zip(painter.dead_bars, snap.dead):
             bar.set_height(float(f))
-        label = "plain" if norm == "none" else "with BatchNorm"
-        painter.title.set_text(f"{label}, {m.depth} Linear layers, step {snap.step}: "
-                               f"loss on the probe batch {snap.loss:.3f}\n"
-                               f"activations (ReLU outputs) and weight gradients of the chosen layer")
+        label = _("plain") if norm == "none" else _("with BatchNorm")
+        painter.title.set_text(_("{network}, {depth} Linear layers, step {step}: loss on the probe batch {loss:.3f}\n"
+                                 "activations (ReLU outputs) and weight gradients of the chosen layer").format(
+            network=label, depth=m.depth, step=snap.step, loss=snap.loss))

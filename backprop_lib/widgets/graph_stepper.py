@@ -20,10 +20,15 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from backprop_lib.graph_layout import GraphLayout, layered_layout
+from backprop_lib.i18n import N_, _
 from backprop_lib.viz.graph import EdgeStyle, GraphPainter, NodeStyle, fmt, product_label
 from backprop_lib.widgets.play import AnimatedView
 
 Kind = Literal["forward", "seed", "backward"]
+
+#: How the title names each phase (see :attr:`GraphStepperModel.phase`).
+PHASE_LABELS = {"start": N_("start"), "forward": N_("forward pass"), "backward": N_("backward pass"),
+                "done": N_("done: every gradient is final")}
 
 
 @dataclass(frozen=True)
@@ -56,15 +61,15 @@ class GraphStepperModel:
 
     def __init__(self, root: Any) -> None:
         if not hasattr(root, "_prev") or not hasattr(root, "data"):
-            raise TypeError(f"GraphStepper needs a Value expression, got {type(root).__name__}")
+            raise TypeError(_("GraphStepper needs a Value expression, got {kind}").format(kind=type(root).__name__))
         self.root = root
         self.layout: GraphLayout = layered_layout(root)
         self.nodes = self.layout.nodes
         for node in self.nodes:
             if len(getattr(node, "_local_grads", ())) != len(node._prev):
                 raise TypeError(
-                    "GraphStepper needs values that store their local derivatives "
-                    "(_local_grads), such as backprop_lib.scalar.Value"
+                    _("GraphStepper needs values that store their local derivatives "
+                      "(_local_grads), such as backprop_lib.scalar.Value")
                 )
         self.names = [self._name(i) for i in range(len(self.nodes))]
         interior = [i for i, n in enumerate(self.nodes) if n._prev]
@@ -98,7 +103,8 @@ class GraphStepperModel:
 
     def goto(self, position: int) -> None:
         if not 0 <= position <= self.n_steps:
-            raise ValueError(f"position must be between 0 and {self.n_steps}, got {position}")
+            raise ValueError(_("position must be between 0 and {n_steps}, got {position}").format(
+                n_steps=self.n_steps, position=position))
         self.position = int(position)
 
     def step(self) -> bool:
@@ -125,7 +131,7 @@ class GraphStepperModel:
         n, edges = len(self.nodes), self.layout.edges
         known = [not node._prev for node in self.nodes]
         grad: list[float | None] = [None] * n
-        parts: list[list[float]] = [[] for _ in range(n)]
+        parts: list[list[float]] = [[] for _node in range(n)]
         fired = [False] * n
         edge_done = [False] * len(edges)
         for event in self.events[:position]:
@@ -196,26 +202,30 @@ class GraphStepperModel:
         s = self.state()
         event = s.event
         if event is None:
-            return ("Start: the inputs (leaves) are known. Step ▶ computes the values one node "
-                    "at a time (forward pass).")
+            return _("Start: the inputs (leaves) are known. Step ▶ computes the values one node "
+                     "at a time (forward pass).")
         i, name = event.node, self.names[event.node]
         if event.kind == "forward":
-            return (f"Forward {self.position}/{self.n_forward}: {name} = {self.formula(i)} = "
-                    f"{fmt(self.nodes[i].data)}")
+            return _("Forward {position}/{n_forward}: {name} = {formula} = {value}").format(
+                position=self.position, n_forward=self.n_forward, name=name, formula=self.formula(i),
+                value=fmt(self.nodes[i].data))
         if event.kind == "seed":
-            return (f"Backward begins at the output {name}: dL/d{name} = 1. Next, each node passes "
-                    "local derivative × upstream gradient to its inputs (reverse topological order).")
+            return _("Backward begins at the output {name}: dL/d{name} = 1. Next, each node passes "
+                     "local derivative × upstream gradient to its inputs (reverse topological order).").format(
+                name=name)
         upstream = s.grad[i] or 0.0
         pieces = []
         for k in self.edges_into.get(i, [])[:4]:
             child = self.names[self.layout.edges[k].child]
             local = self.local(k)
-            pieces.append(f"to {child}: {fmt(local)} × {fmt(upstream)} = {fmt(local * upstream)}")
+            pieces.append(_("to {child}: {local} × {upstream} = {product}").format(
+                child=child, local=fmt(local), upstream=fmt(upstream), product=fmt(local * upstream)))
         if len(self.edges_into.get(i, [])) > 4:
             pieces.append("…")
         step = self.position - self.n_forward - 1
         total = self.n_steps - self.n_forward - 1
-        return f"Backward {step}/{total}: {name} = {self.formula(i)} passes back " + "; ".join(pieces)
+        return _("Backward {step}/{total}: {name} = {formula} passes back {contributions}").format(
+            step=step, total=total, name=name, formula=self.formula(i), contributions="; ".join(pieces))
 
     def styles(self, compact: bool = False) -> tuple[list[NodeStyle], list[EdgeStyle]]:
         """What every box and edge shows at the current position.
@@ -284,11 +294,11 @@ class GraphStepper(AnimatedView):
         self.model = GraphStepperModel(root)
         #: Seconds between two steps while playing.
         self.interval = float(interval)
-        self.reset_button = W.Button(description="Reset", tooltip="Back to the start")
-        self.back_button = W.Button(description="◀ Back", tooltip="Undo one step")
-        self.step_button = W.Button(description="Step ▶", tooltip="Do one step", button_style="primary")
-        self._make_play_button("▶ Play", "Step automatically; click again to pause")
-        self.position_slider = W.IntSlider(value=0, min=0, max=self.model.n_steps, description="step",
+        self.reset_button = W.Button(description=_("Reset"), tooltip=_("Back to the start"))
+        self.back_button = W.Button(description=_("◀ Back"), tooltip=_("Undo one step"))
+        self.step_button = W.Button(description=_("Step ▶"), tooltip=_("Do one step"), button_style="primary")
+        self._make_play_button(_("▶ Play"), _("Step automatically; click again to pause"))
+        self.position_slider = W.IntSlider(value=0, min=0, max=self.model.n_steps, description=_("step"),
                                            continuous_update=True)
         self._on_click(self.reset_button, self.reset)
         self._on_click(self.back_button, self.back)
@@ -338,7 +348,7 @@ class GraphStepper(AnimatedView):
         self.back_button.disabled = at_start
         self.step_button.disabled = at_end
         self.play_button.disabled = at_end and not playing
-        self.play_button.description = "■ Pause" if playing else "▶ Play"
+        self.play_button.description = _("■ Pause") if playing else _("▶ Play")
 
     # ------------------------------------------------------------------ drawing
     def _make_painter(self, fig: Figure) -> GraphPainter:
@@ -347,8 +357,9 @@ class GraphStepper(AnimatedView):
     def _paint(self, painter: GraphPainter) -> None:
         nodes, edges = self.model.styles(compact=painter.compact)
         m = self.model
-        phase = {"start": "start", "forward": "forward pass", "backward": "backward pass",
-                 "done": "done: every gradient is final"}[m.phase]
-        title = f"step {m.position}/{m.n_steps} · {phase}" + (" · ▶ playing" if self.playing else "")
+        title = _("step {position}/{n_steps} · {phase}").format(position=m.position, n_steps=m.n_steps,
+                                                                phase=_(PHASE_LABELS[m.phase]))
+        if self.playing:
+            title = _("{title} · ▶ playing").format(title=title)
         caption = "\n".join(textwrap.wrap(m.describe(), width=150)[:2])
         painter.update(nodes, edges, title=title, caption=caption)

@@ -16,12 +16,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.forward_mode import jvp
+from backprop_lib.i18n import N_, _
 from backprop_lib.tensor import Tensor
 from backprop_lib.viz.colors import BACKWARD, DIVERGING, FORWARD, symmetric_norm
 from backprop_lib.widgets.base import WidgetView
 
 MAX_SIZE = 12
 MODES = ("forward", "reverse")
+#: How the mode buttons name each mode.
+MODE_LABELS = {"forward": N_("forward"), "reverse": N_("reverse")}
 
 
 @dataclass
@@ -40,9 +43,10 @@ class ModesModel:
 
     def set(self, n: int, m: int, mode: str, passes: int) -> None:
         if not (1 <= n <= MAX_SIZE and 1 <= m <= MAX_SIZE):
-            raise ValueError(f"n and m must be between 1 and {MAX_SIZE}, got n={n}, m={m}")
+            raise ValueError(_("n and m must be between 1 and {largest}, got n={inputs}, m={outputs}").format(
+                largest=MAX_SIZE, inputs=n, outputs=m))
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+            raise ValueError(_("mode must be one of {choices}, got {mode!r}").format(choices=list(MODES), mode=mode))
         self.n, self.m, self.mode = int(n), int(m), mode
         self.passes = int(min(max(passes, 0), self.needed))
         rng = np.random.default_rng(100 * n + m)
@@ -102,11 +106,12 @@ class ModesExplorer(WidgetView):
     def __init__(self, n: int = 6, m: int = 1, mode: str = "reverse", passes: int = 1) -> None:
         super().__init__()
         self.model = ModesModel(n, m, mode, passes)
-        self.n_slider = W.IntSlider(value=self.model.n, min=1, max=MAX_SIZE, description="inputs n")
-        self.m_slider = W.IntSlider(value=self.model.m, min=1, max=MAX_SIZE, description="outputs m")
-        self.mode_buttons = W.ToggleButtons(options=list(MODES), value=self.model.mode, description="mode")
+        self.n_slider = W.IntSlider(value=self.model.n, min=1, max=MAX_SIZE, description=_("inputs n"))
+        self.m_slider = W.IntSlider(value=self.model.m, min=1, max=MAX_SIZE, description=_("outputs m"))
+        self.mode_buttons = W.ToggleButtons(options=[(_(MODE_LABELS[mode]), mode) for mode in MODES],
+                                            value=self.model.mode, description=_("mode"))
         self.pass_slider = W.IntSlider(value=self.model.passes, min=0, max=self.model.needed,
-                                       description="passes done")
+                                       description=_("passes done"))
         for control in (self.n_slider, self.m_slider, self.mode_buttons):
             self._on_change(control, lambda _value: self._sizes_changed())
         self._on_change(self.pass_slider, self._passes_changed)
@@ -134,15 +139,15 @@ class ModesExplorer(WidgetView):
         ax = fig.add_axes((0.08, 0.17, 0.36, 0.66))
         image = ax.imshow(np.full((MAX_SIZE, MAX_SIZE), np.nan), cmap=DIVERGING, norm=symmetric_norm(1.0),
                           aspect="auto", interpolation="nearest")
-        ax.set_xlabel("input j (a column per forward pass)")
-        ax.set_ylabel("output i (a row per\nreverse pass)")
+        ax.set_xlabel(_("input j (a column per forward pass)"))
+        ax.set_ylabel(_("output i (a row per\nreverse pass)"))
         cax = fig.add_axes((0.45, 0.17, 0.012, 0.66))
-        fig.colorbar(image, cax=cax).set_label("∂y_i/∂x_j  (orange < 0 < purple)", fontsize=8)
+        fig.colorbar(image, cax=cax).set_label(_("∂y_i/∂x_j  (orange < 0 < purple)"), fontsize=8)
         bax = fig.add_axes((0.70, 0.22, 0.26, 0.46))
         bars = list(bax.barh([1, 0], [1, 1], color=[FORWARD, BACKWARD], height=0.6))
-        bax.set_yticks([1, 0], ["forward\n(n passes)", "reverse\n(m passes)"])
+        bax.set_yticks([1, 0], [_("forward\n(n passes)"), _("reverse\n(m passes)")])
         bax.set_xlim(0, MAX_SIZE + 2)
-        bax.set_xlabel("passes for the whole Jacobian")
+        bax.set_xlabel(_("passes for the whole Jacobian"))
         labels = [bax.text(0, y, "", va="center") for y in (1, 0)]
         title = fig.suptitle("", fontsize=10)
         note = fig.text(0.58, 0.86, "", fontsize=9, va="top")
@@ -161,12 +166,18 @@ class ModesExplorer(WidgetView):
             bar.set_width(count)
             label.set_position((count + 0.2, label.get_position()[1]))
             label.set_text(str(count))
-        done = f"{m.passes} of {m.needed} {m.mode} passes"
-        painter.title.set_text(f"Jacobian of tanh(Wx), {m.m} × {m.n}: {done} "
-                               f"({'columns' if m.mode == 'forward' else 'rows'} filled so far)")
-        if m.n == m.m:
-            verdict = "same count either way"
+        if m.mode == "forward":
+            title = _("Jacobian of tanh(Wx), {outputs} × {inputs}: {passes} of {needed} forward passes "
+                      "(columns filled so far)")
         else:
-            winner = "reverse" if m.m < m.n else "forward"
-            verdict = f"{winner} mode needs fewer passes"
-        painter.note.set_text(f"n = {m.n} inputs, m = {m.m} outputs:\n{verdict}")
+            title = _("Jacobian of tanh(Wx), {outputs} × {inputs}: {passes} of {needed} reverse passes "
+                      "(rows filled so far)")
+        painter.title.set_text(title.format(outputs=m.m, inputs=m.n, passes=m.passes, needed=m.needed))
+        if m.n == m.m:
+            verdict = _("same count either way")
+        elif m.m < m.n:
+            verdict = _("reverse mode needs fewer passes")
+        else:
+            verdict = _("forward mode needs fewer passes")
+        painter.note.set_text(_("n = {inputs} inputs, m = {outputs} outputs:\n{verdict}").format(
+            inputs=m.n, outputs=m.m, verdict=verdict))

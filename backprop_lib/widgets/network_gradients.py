@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from backprop_lib.datasets import load
+from backprop_lib.i18n import _
 from backprop_lib.losses import HingeLoss, SoftmaxCrossEntropy
 from backprop_lib.monitor import record_pass
 from backprop_lib.training import Trainer, accuracy
@@ -69,11 +70,13 @@ class NetworkGradientModel:
                  dataset: str = "moons", n: int = 100, lr: float = 1.0, optimizer: str = "sgd",
                  max_steps: int = 300, chunk: int = 50, seed: int = 0, loss: str = "cross_entropy") -> None:
         if loss not in self.LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(map(repr, self.LOSSES))}; got {loss!r}")
+            raise ValueError(_("loss must be one of {choices}; got {loss!r}").format(
+                choices=", ".join(map(repr, self.LOSSES)), loss=loss))
         self.X, self.y = load(dataset, n=n, seed=seed)
         n_classes = int(self.y.max()) + 1
         if loss == "hinge" and n_classes != 2:
-            raise ValueError(f"the hinge loss needs a data set of two classes; {dataset!r} has {n_classes}")
+            raise ValueError(_("the hinge loss needs a data set of two classes; {dataset!r} has {n_classes}").format(
+                dataset=dataset, n_classes=n_classes))
         self.sizes = (self.X.shape[1], *hidden, 1 if loss == "hinge" else n_classes)
         self.net = build_mlp(self.sizes, activation, "xavier", seed=seed)
         self.probe = build_mlp(self.sizes, activation, "xavier", seed=seed)  # replays snapshots
@@ -96,7 +99,7 @@ class NetworkGradientModel:
     def train_chunk(self) -> int:
         """Train up to ``chunk`` more steps (never beyond ``max_steps``); returns how many."""
         todo = min(self.chunk, self.max_steps - self.trained_steps)
-        for _ in range(todo):
+        for _step in range(todo):
             self.trainer.step()
             self.snapshots.append(copy_params(self.net))
         return todo
@@ -104,7 +107,8 @@ class NetworkGradientModel:
     def ensure_trained(self, step: int) -> None:
         """Train (in chunks) until the snapshot of ``step`` exists."""
         if not 0 <= step <= self.max_steps:
-            raise ValueError(f"step must be between 0 and {self.max_steps}, got {step}")
+            raise ValueError(_("step must be between 0 and {max_steps}, got {step}").format(
+                max_steps=self.max_steps, step=step))
         while self.trained_steps < step:
             self.train_chunk()
 
@@ -113,7 +117,7 @@ class NetworkGradientModel:
         if step not in self._passes:
             self.ensure_trained(step)
             load_params(self.probe, self.snapshots[step])
-            loss, _ = record_pass(self.probe, self.X, self.y, self.loss_fn)
+            loss, _records = record_pass(self.probe, self.X, self.y, self.loss_fn)
             layers = linear_layers(self.probe)
             dW = [layer.W.grad.copy() for layer in layers]
             db = [layer.b.grad.copy() for layer in layers]
@@ -136,7 +140,8 @@ class NetworkGradientModel:
     def visible_gradients(self, step: int, stage: int) -> list[np.ndarray | None]:
         """What backprop has computed after ``stage`` layers: the last ``stage`` dW, others None."""
         if not 0 <= stage <= self.n_layers:
-            raise ValueError(f"stage must be between 0 and {self.n_layers}, got {stage}")
+            raise ValueError(_("stage must be between 0 and {n_layers}, got {stage}").format(
+                n_layers=self.n_layers, stage=stage))
         dW = self.backward_pass(step).dW
         first_done = self.n_layers - stage
         return [g if k >= first_done else None for k, g in enumerate(dW)]
@@ -187,13 +192,13 @@ class NetworkGradientView(AnimatedView):
         self.model = NetworkGradientModel(**model_kwargs)
         self.interval = float(interval)
         m = self.model
-        self.step_slider = W.IntSlider(value=0, min=0, max=m.max_steps, description="training step",
+        self.step_slider = W.IntSlider(value=0, min=0, max=m.max_steps, description=_("training step"),
                                        style={"description_width": "initial"}, continuous_update=True)
-        self.stage_slider = W.IntSlider(value=m.n_layers, min=0, max=m.n_layers, description="backward",
-                                        tooltip="how many layers the backward pass has reached")
-        self._make_play_button("▶ Play backward", "animate the backward pass, output layer first")
-        self._on_change(self.step_slider, lambda _: self.refresh())
-        self._on_change(self.stage_slider, lambda _: self.refresh())
+        self.stage_slider = W.IntSlider(value=m.n_layers, min=0, max=m.n_layers, description=_("backward"),
+                                        tooltip=_("how many layers the backward pass has reached"))
+        self._make_play_button(_("▶ Play backward"), _("animate the backward pass, output layer first"))
+        self._on_change(self.step_slider, lambda _value: self.refresh())
+        self._on_change(self.stage_slider, lambda _value: self.refresh())
         self.widget = self._build_root(W.HBox([self.step_slider, self.stage_slider, self.play_button]))
         self.refresh()
 
@@ -213,7 +218,7 @@ class NetworkGradientView(AnimatedView):
     def _sync_controls(self) -> None:
         # Play is never a no-op (at the last layer it starts again from none); Pause stops
         # the animation and the title stops saying "playing".
-        self.play_button.description = "■ Pause" if self.playing else "▶ Play backward"
+        self.play_button.description = _("■ Pause") if self.playing else _("▶ Play backward")
 
     def _make_painter(self, fig: Figure) -> _Painter:
         network = NetworkPainter(fig, self.model.sizes, (0.01, 0.2, 0.66, 0.7), (0.07, 0.09, 0.54, 0.03))
@@ -222,8 +227,8 @@ class NetworkGradientView(AnimatedView):
         ax.set_xlim(0, self.model.max_steps)
         first_loss = self.model.backward_pass(0).loss
         ax.set_ylim(_LOSS_FLOOR, first_loss * 1.5)  # fixed, so training further never moves the axes
-        ax.set_xlabel("training step")
-        ax.set_title("training loss", fontsize=10)
+        ax.set_xlabel(_("training step"))
+        ax.set_title(_("training loss"), fontsize=10)
         ax.grid(alpha=0.3)
         (loss_line,) = ax.plot([], [], color="black", lw=1.2)
         (loss_point,) = ax.plot([], [], "o", color=BACKWARD, ms=7)
@@ -238,13 +243,17 @@ class NetworkGradientView(AnimatedView):
         grads = m.visible_gradients(step, stage)
         current = m.n_layers - stage if stage > 0 else None
         p.network.update(grads, scale=bp.scale, current=current,
-                         current_text="← ∂L/∂W computed" if stage < m.n_layers and stage else "")
+                         current_text=_("← ∂L/∂W computed") if stage < m.n_layers and stage else "")
         losses = m.losses()
         # a loss of exactly 0 (the hinge loss once every margin is >= 1) is drawn on the bottom edge
         p.loss_line.set_data(np.arange(losses.size), np.maximum(losses, _LOSS_FLOOR))
         p.loss_point.set_data([step], [max(bp.loss, _LOSS_FLOOR)])
-        reached = "no layer yet" if stage == 0 else f"{stage} of {m.n_layers} layers"
+        if stage == 0:
+            reached = _("no layer yet")
+        else:
+            reached = _("{stage} of {n_layers} layers").format(stage=stage, n_layers=m.n_layers)
         if self.playing:
-            reached += " (playing)"
-        p.title.set_text(f"step {step}: loss {bp.loss:.3f}, accuracy {bp.accuracy:.0%} · "
-                         f"backward pass reached {reached} · largest |∂L/∂W| = {bp.largest:.2g}")
+            reached = _("{reached} (playing)").format(reached=reached)
+        p.title.set_text(_("step {step}: loss {loss:.3f}, accuracy {accuracy:.0%} · "
+                           "backward pass reached {reached} · largest |∂L/∂W| = {largest:.2g}").format(
+            step=step, loss=bp.loss, accuracy=bp.accuracy, reached=reached, largest=bp.largest))

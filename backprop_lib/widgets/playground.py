@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
 from backprop_lib.datasets import load
+from backprop_lib.i18n import N_, _, ngettext
 from backprop_lib.losses import SoftmaxCrossEntropy, softmax
 from backprop_lib.monitor import record_pass
 from backprop_lib.training import Trainer, accuracy
@@ -40,6 +41,7 @@ from backprop_lib.widgets.base import WidgetView
 
 DATASETS = ("moons", "circles", "spirals", "xor")
 #: How the dropdowns and the title name each choice.
+DATASET_LABELS = {"moons": N_("moons"), "circles": N_("circles"), "spirals": N_("spirals"), "xor": N_("xor")}
 ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "adam": "Adam"}
 #: Initial right end of the loss curve's x-axis (it doubles as training goes on).
@@ -63,7 +65,8 @@ class PlaygroundModel:
                  activation: str = "tanh", lr: float = 0.3, optimizer: str = "sgd",
                  n: int = 200, batch_size: int | None = None, seed: int = 0) -> None:
         if dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
+            raise ValueError(_("unknown dataset {dataset!r}; choose one of {choices}").format(
+                dataset=dataset, choices=list(DATASETS)))
         self.dataset, self.hidden, self.activation = dataset, tuple(hidden), activation
         self.lr, self.optimizer_name, self.seed = float(lr), optimizer, seed
         self.X, self.y = load(dataset, n=n, seed=seed)
@@ -78,7 +81,7 @@ class PlaygroundModel:
 
     def settings(self) -> str:
         """The settings in one line, e.g. ``"moons · 16,16 tanh · SGD lr=0.3"``."""
-        return (f"{self.dataset} · {','.join(map(str, self.hidden))} "
+        return (f"{_(DATASET_LABELS[self.dataset])} · {','.join(map(str, self.hidden))} "
                 f"{ACTIVATION_LABELS.get(self.activation, self.activation)} · "
                 f"{OPTIMIZER_LABELS.get(self.optimizer_name, self.optimizer_name)} lr={self.lr:.2g}")
 
@@ -125,7 +128,7 @@ class PlaygroundModel:
     def weight_names(self) -> list[str]:
         """The name of each Linear layer's weight matrix, as ``named_parameters`` gives it
         (``["0.W", "2.W", "4.W"]`` for two hidden layers): the bars' labels."""
-        return [name for name, _ in self.net.named_parameters() if name.rsplit(".", 1)[-1] == "W"]
+        return [name for name, _param in self.net.named_parameters() if name.rsplit(".", 1)[-1] == "W"]
 
     def grad_norms(self) -> list[float]:
         """``||dL/dW||`` of each Linear layer on the whole data set, at the current weights
@@ -178,20 +181,24 @@ class TrainingPlayground(WidgetView):
         self._n, self._seed = n, seed
         self.model = PlaygroundModel(dataset, parse_sizes(hidden), activation, lr, optimizer, n=n, seed=seed)
         self._run: object | None = None  # the training run in progress (a token), or None
-        self.dataset_dropdown = W.Dropdown(options=list(DATASETS), value=dataset, description="dataset")
-        self.hidden_text = W.Text(value=hidden, description="hidden", continuous_update=False,
-                                  placeholder="e.g. 16, 16", tooltip="hidden layer sizes, comma separated")
+        self.dataset_dropdown = W.Dropdown(options=[(_(DATASET_LABELS[name]), name) for name in DATASETS],
+                                           value=dataset, description=_("dataset"))
+        self.hidden_text = W.Text(value=hidden, description=_("hidden"), continuous_update=False,
+                                  placeholder=_("e.g. 16, 16"), tooltip=_("hidden layer sizes, comma separated"))
         self.activation_dropdown = W.Dropdown(options=[(label, key) for key, label in ACTIVATION_LABELS.items()],
-                                              value=activation, description="activation")
+                                              value=activation, description=_("activation"))
         self.optimizer_dropdown = W.Dropdown(options=[(label, key) for key, label in OPTIMIZER_LABELS.items()],
-                                             value=optimizer, description="optimizer")
-        self.lr_slider = W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description="learning rate",
+                                             value=optimizer, description=_("optimizer"))
+        self.lr_slider = W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description=_("learning rate"),
                                           readout_format=".2g", style={"description_width": "initial"})
-        self.train_button = W.Button(description="▶ Train", button_style="primary",
-                                     tooltip=f"train {self.RUN_STEPS} steps in the background")
-        self.pause_button = W.Button(description="■ Pause", tooltip="stop training")
-        self.step_button = W.Button(description=f"Step ×{self.STEP_STEPS}", tooltip=f"train {self.STEP_STEPS} steps")
-        self.progress = W.IntProgress(value=0, min=0, max=self.RUN_STEPS, description="progress")
+        run, step = self.RUN_STEPS, self.STEP_STEPS
+        run_tooltip = ngettext("train {n} step in the background", "train {n} steps in the background", run)
+        self.train_button = W.Button(description=_("▶ Train"), button_style="primary",
+                                     tooltip=run_tooltip.format(n=run))
+        self.pause_button = W.Button(description=_("■ Pause"), tooltip=_("stop training"))
+        self.step_button = W.Button(description=_("Step ×{n}").format(n=step),
+                                    tooltip=ngettext("train {n} step", "train {n} steps", step).format(n=step))
+        self.progress = W.IntProgress(value=0, min=0, max=self.RUN_STEPS, description=_("progress"))
         self.status = W.Label("")
         for control in (self.dataset_dropdown, self.hidden_text, self.activation_dropdown,
                         self.optimizer_dropdown, self.lr_slider):
@@ -295,12 +302,12 @@ class TrainingPlayground(WidgetView):
         ax_g = fig.add_axes((0.76, 0.16, 0.22, 0.68))
         boundary = BoundaryPainter(ax_b, self.model.X, self.model.y, resolution=60, legend_below=True)
         # titles at a fixed position (y given): no re-layout on each full draw
-        ax_b.set_title("decision boundary", fontsize=10, y=1.0)
+        ax_b.set_title(_("decision boundary"), fontsize=10, y=1.0)
         ax_l.set_yscale("log")
         ax_l.set_ylim(1e-3, 3)
         ax_l.set_xlim(0, LOSS_STEPS_SHOWN)
-        ax_l.set_xlabel("training step")
-        ax_l.set_title("loss (log scale)", fontsize=10, y=1.0)
+        ax_l.set_xlabel(_("training step"))
+        ax_l.set_title(_("loss (log scale)"), fontsize=10, y=1.0)
         ax_l.grid(alpha=0.3)
         (loss_line,) = ax_l.plot([], [], color="black", lw=1.2)
         bars = ax_g.barh(np.arange(MAX_LAYERS), np.full(MAX_LAYERS, 1e-8), left=1e-8)
@@ -308,8 +315,8 @@ class TrainingPlayground(WidgetView):
         ax_g.set_xlim(1e-8, 1e2)
         ax_g.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
         ax_g.xaxis.set_minor_locator(NullLocator())
-        ax_g.set_xlabel("‖∂L/∂W‖ (log scale)")
-        ax_g.set_title("gradient norm per layer", fontsize=10, y=1.0)
+        ax_g.set_xlabel(_("‖∂L/∂W‖ (log scale)"))
+        ax_g.set_title(_("gradient norm per layer"), fontsize=10, y=1.0)
         bar_labels = [ax_g.text(2e-8, k, "", va="center", fontsize=8) for k in range(MAX_LAYERS)]
         title = fig.text(0.01, 0.985, "", fontsize=11, va="top")
         p = _Painter(fig, boundary, ax_l, ax_g, loss_line, list(bars), bar_labels, title, [])
@@ -351,10 +358,11 @@ class TrainingPlayground(WidgetView):
             label.set_text(f"{norm:.2g}")
             label.set_x(min(shown * 1.5, 1.5))  # just right of the bar's end
         loss = f"{history[-1]:.3f}" if history.size else "–"
-        text = f"{m.settings()} · step {m.steps} · loss {loss} · accuracy {m.accuracy():.0%}"
+        text = _("{settings} · step {step} · loss {loss} · accuracy {accuracy:.0%}").format(
+            settings=m.settings(), step=m.steps, loss=loss, accuracy=m.accuracy())
         if m.failure is not None:
-            text += " · diverged: lower the learning rate"
+            text = _("{status} · diverged: lower the learning rate").format(status=text)
         elif self.running:
-            text += " · training…"
+            text = _("{status} · training…").format(status=text)
         p.title.set_text(text)
         self.status.value = text

@@ -11,6 +11,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from backprop_lib.i18n import _
 from backprop_lib.viz.colors import BACKWARD, FORWARD
 from backprop_lib.viz.render import animated
 from backprop_lib.widgets.base import WidgetView
@@ -74,7 +75,7 @@ class TangentSmokeCheck(WidgetView):
             readout_format=".2f", continuous_update=True,
         )
         self._on_change(self.slider, self._x_changed)
-        hint = W.Label("Move the slider: if the picture moves, widgets work.")
+        hint = W.Label(_("Move the slider: if the picture moves, widgets work."))
         self.widget = self._build_root(hint, self.slider)
         self.refresh()
 
@@ -89,7 +90,7 @@ class TangentSmokeCheck(WidgetView):
         ax = fig.add_axes((0.12, 0.14, 0.84, 0.74))
         xs = np.linspace(X_MIN - 0.3, X_MAX + 0.3, 200)
         ax.plot(xs, self.model.f(xs), color=FORWARD, lw=2, label="f(x) = x²")
-        (tangent,) = ax.plot([], [], color=BACKWARD, lw=2, ls="--", label="tangent line")
+        (tangent,) = ax.plot([], [], color=BACKWARD, lw=2, ls="--", label=_("tangent line"))
         (point,) = ax.plot([], [], "o", color=BACKWARD, ms=8)
         ax.set_xlim(X_MIN - 0.3, X_MAX + 0.3)
         ax.set_ylim(-1.0, X_MAX**2 + 0.8)
@@ -105,4 +106,4 @@ class TangentSmokeCheck(WidgetView):
         xs = np.array([m.x - 1.0, m.x + 1.0])
         painter.tangent.set_data(xs, m.tangent(xs))
         painter.point.set_data([m.x], [m.y])
-        painter.title.set_text(f"at x = {m.x:.2f}: slope f'(x) = 2x = {m.slope:.2f}")
+        painter.title.set_text(_("at x = {x:.2f}: slope f'(x) = 2x = {slope:.2f}").format(x=m.x, slope=m.slope))

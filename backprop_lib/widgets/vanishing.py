@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, NullLocator
 
+from backprop_lib.i18n import _
 from backprop_lib.losses import SoftmaxCrossEntropy
 from backprop_lib.monitor import record_pass
 from backprop_lib.viz.colors import BACKWARD, FORWARD, MUTED
@@ -67,13 +68,15 @@ class VanishingModel:
         init = self.init if init is None else init
         scale = self.scale if scale is None else float(scale)
         if not 1 <= depth <= 50:
-            raise ValueError(f"depth must be between 1 and 50, got {depth}")
+            raise ValueError(_("depth must be between 1 and 50, got {depth}").format(depth=depth))
         if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {list(ACTIVATIONS)}")
+            raise ValueError(_("unknown activation {activation!r}; choose one of {choices}").format(
+                activation=activation, choices=list(ACTIVATIONS)))
         if init not in INITS:
-            raise ValueError(f"unknown initialization {init!r}; choose one of {list(INITS)}")
+            raise ValueError(_("unknown initialization {init!r}; choose one of {choices}").format(
+                init=init, choices=list(INITS)))
         if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
+            raise ValueError(_("scale must be positive, got {scale}").format(scale=scale))
         self.depth, self.activation, self.init, self.scale = depth, activation, init, scale
         self._profile = None
 
@@ -98,17 +101,18 @@ class VanishingModel:
         """One sentence on the gradient norms: their range across layers and a diagnosis."""
         g = self.profile().grad_norm
         if not np.all(np.isfinite(g)):
-            return "the network overflowed: some gradients are not finite (exploding)"
+            return _("the network overflowed: some gradients are not finite (exploding)")
         first, last, low, high = g[0], g[-1], float(g.min()), float(g.max())
-        where = f"‖∂L/∂H‖ is {first:.2g} at layer 1 and {last:.2g} at layer {self.depth}"
+        where = _("‖∂L/∂H‖ is {first:.2g} at layer 1 and {last:.2g} at layer {depth}").format(
+            first=first, last=last, depth=self.depth)
         if high > 1e3:
-            trend = "exploding"
+            trend = _("exploding")
         elif low < 1e-6 or (last > 0 and first / last < 1e-2):
-            trend = "vanishing"
+            trend = _("vanishing")
         elif last > 0 and first / last > 1e2:
-            trend = "growing toward the input"
+            trend = _("growing toward the input")
         else:
-            trend = "healthy"
+            trend = _("healthy")
         return f"{where}: {trend}"
 
 
@@ -153,15 +157,15 @@ class VanishingExplorer(WidgetView):
                  scale: float = 1.0, *, width: int = 64, n: int = 128, seed: int = 0) -> None:
         super().__init__()
         self.model = VanishingModel(depth, activation, init, scale, width=width, n=n, seed=seed)
-        self.depth_slider = W.IntSlider(value=depth, min=1, max=50, description="depth")
+        self.depth_slider = W.IntSlider(value=depth, min=1, max=50, description=_("depth"))
         self.activation_dropdown = W.Dropdown(
             options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("ReLU", "relu")],
-            value=activation, description="activation")
+            value=activation, description=_("activation"))
         self.init_dropdown = W.Dropdown(
-            options=[("fixed scale", "fixed"), ("Xavier", "xavier"), ("He", "he")],
-            value=init, description="init")
+            options=[(_("fixed scale"), "fixed"), ("Xavier", "xavier"), ("He", "he")],
+            value=init, description=_("init"))
         self.scale_slider = W.FloatLogSlider(value=scale, base=10, min=-3, max=1, step=0.05,
-                                             description="scale σ", readout_format=".3g",
+                                             description=_("scale σ"), readout_format=".3g",
                                              disabled=(init != "fixed"))
         for control, key in [(self.depth_slider, "depth"), (self.activation_dropdown, "activation"),
                              (self.init_dropdown, "init"), (self.scale_slider, "scale")]:
@@ -190,20 +194,21 @@ class VanishingExplorer(WidgetView):
                                                           "top": 0.86, "wspace": 0.25})
         lines = []
         for ax, color, title, ylabel in [
-            (ax_std, FORWARD, "forward: spread of activations", "std of H (log scale)"),
-            (ax_grad, BACKWARD, "backward: gradient at each layer's output", "‖∂L/∂H‖ (log scale)"),
+            (ax_std, FORWARD, _("forward: spread of activations"), _("std of H (log scale)")),
+            (ax_grad, BACKWARD, _("backward: gradient at each layer's output"), _("‖∂L/∂H‖ (log scale)")),
         ]:
             ax.set_yscale("log")
             ax.set_ylim(*Y_LIMITS)
             ax.yaxis.set_major_locator(LogLocator(base=10, numticks=9))
             ax.yaxis.set_minor_locator(NullLocator())
-            ax.set_xlabel("hidden layer (1 = next to the input)")
+            ax.set_xlabel(_("hidden layer (1 = next to the input)"))
             ax.set_ylabel(ylabel)
             ax.set_title(title, fontsize=11)
             ax.grid(alpha=0.3, which="major")
             (line,) = ax.plot([], [], "o-", color=color, ms=3.5, lw=1.8)
             (low,) = ax.plot([], [], "D", color=MUTED, ms=5,
-                             label=f"off the scale (< {FLOOR:g} or > {CEILING:g})")
+                             label=_("off the scale (< {floor:g} or > {ceiling:g})").format(
+                                 floor=FLOOR, ceiling=CEILING))
             ax.legend(handles=[low], loc="upper right", fontsize=8)
             lines += [line, low]
         text = fig.text(0.5, 0.04, "", ha="center", fontsize=10.5)
@@ -223,5 +228,7 @@ class VanishingExplorer(WidgetView):
             shown, bad = _clip(values)
             line.set_data(prof.layers, shown)
             low.set_data(prof.layers[bad], shown[bad])
-        init = f"fixed σ = {m.scale:.3g}" if m.init == "fixed" else {"xavier": "Xavier", "he": "He"}[m.init]
-        p.text.set_text(f"depth {m.depth}, {m.activation}, {init} init  ·  {m.verdict()}")
+        init = (_("fixed σ = {scale:.3g}").format(scale=m.scale) if m.init == "fixed"
+                else {"xavier": "Xavier", "he": "He"}[m.init])
+        p.text.set_text(_("depth {depth}, {activation}, {init} init  ·  {verdict}").format(
+            depth=m.depth, activation=m.activation, init=init, verdict=m.verdict()))
