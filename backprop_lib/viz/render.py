@@ -10,14 +10,37 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from pathlib import Path
 
+import matplotlib
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 #: Resolution used for every widget picture (pixels per inch).
 DPI = 100
+
+#: The font for Devanagari (the Hindi edition's labels), shipped with the package (SIL OFL 1.1,
+#: see fonts/OFL.txt): DejaVu Sans, matplotlib's default, has no Devanagari glyphs.
+DEVANAGARI_FONT = Path(__file__).with_name("fonts") / "NotoSansDevanagari-Regular.ttf"
+DEVANAGARI_FAMILY = "Noto Sans Devanagari"
+
+
+def use_devanagari_fallback() -> None:
+    """Register the Devanagari font and put it after the default family, so a label with
+    Hindi in it draws its Devanagari letters from it (matplotlib falls back glyph by glyph
+    along ``font.family``, and shapes the script with its text-layout library) and everything
+    else exactly as before. The one global setting the package touches; done once, on import."""
+    if DEVANAGARI_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(DEVANAGARI_FONT))
+    families = list(matplotlib.rcParams["font.family"])
+    if DEVANAGARI_FAMILY not in families:
+        matplotlib.rcParams["font.family"] = families + [DEVANAGARI_FAMILY]
+
+
+use_devanagari_fallback()
 
 
 class StaticFigure(Figure):

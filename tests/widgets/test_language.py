@@ -41,3 +41,25 @@ def test_the_graph_figure_draws(code):
     c.backward()
     with language(code):
         assert png_bytes(draw_graph(c, width_px=480, height_px=240)).startswith(b"\x89PNG")
+
+
+def test_hindi_labels_draw_with_the_devanagari_font():
+    """A figure label in Hindi draws its Devanagari letters (no "Glyph missing" warning,
+    and the letters put ink on the canvas), and Latin labels still use the default font."""
+    import warnings
+
+    from matplotlib.font_manager import FontProperties, findfont
+
+    from backprop_lib.viz.render import DEVANAGARI_FAMILY, canvas_pixels, new_figure
+
+    def ink(text: str) -> int:
+        fig = new_figure(300, 60)
+        fig.text(0.05, 0.3, text, fontsize=20)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")      # "Glyph ... missing from font(s)" would raise
+            fig.canvas.draw()
+        return int((canvas_pixels(fig)[..., :3] < 128).any(axis=-1).sum())
+
+    assert ink("हर layer का gradient") > ink("layer gradient") > 0
+    found = findfont(FontProperties(family=[DEVANAGARI_FAMILY]), fallback_to_default=False)
+    assert found.endswith("NotoSansDevanagari-Regular.ttf")
