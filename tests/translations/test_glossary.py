@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 import pytest
-from editions import plain_words, prose_pairs, runtime_translations
+from editions import DEVANAGARI, plain_words, prose_pairs, runtime_translations
 
 from tools import translations as tr
 
@@ -38,9 +38,15 @@ def _fold(text: str, lang: str) -> str:
 
 
 def uses_term(text: str, term: str, lang: str) -> bool:
-    """``term`` in ``text``, each word allowed an ending (derivada local ~ derivadas locales)."""
+    """``term`` in ``text``. In Spanish each word may take an ending (derivada local ~
+    derivadas locales); a Devanagari word must match whole (भार is not भारी or भारत)."""
     words = _fold(term, lang).split()
-    return re.search(r"(?<!\w)" + r"\w*\s+".join(map(re.escape, words)) + r"\w*", _fold(text, lang)) is not None
+    letter = r"[\w\u0900-\u097F]"
+    if lang == "hi" and DEVANAGARI.search(term):
+        pattern = rf"(?<!{letter})" + r"\s+".join(map(re.escape, words)) + rf"(?!{letter})"
+    else:
+        pattern = r"(?<!\w)" + r"\w*\s+".join(map(re.escape, words)) + r"\w*"
+    return re.search(pattern, _fold(text, lang)) is not None
 
 
 def english_term(term: str) -> re.Pattern:
