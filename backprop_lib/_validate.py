@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .i18n import _, ngettext
+
 __all__ = [
     "FLOAT_DTYPES",
     "as_float_array",
@@ -54,9 +56,10 @@ def check_dtype(dtype: Any, who: str) -> np.dtype:
     try:
         dt = np.dtype(dtype)
     except TypeError as exc:
-        raise TypeError(f"{who}: dtype must be float32 or float64, got {dtype!r}") from exc
+        raise TypeError(_("{who}: dtype must be float32 or float64, got {dtype}").format(
+            who=who, dtype=repr(dtype))) from exc
     if dt not in FLOAT_DTYPES:
-        raise TypeError(f"{who}: dtype must be float32 or float64, got {dt.name}")
+        raise TypeError(_("{who}: dtype must be float32 or float64, got {dtype}").format(who=who, dtype=dt.name))
     return dt
 
 
@@ -65,11 +68,13 @@ def check_finite(x: np.ndarray, name: str, who: str) -> None:
     if not np.isfinite(x).all():
         bad = ~np.isfinite(x)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
-        kind = "NaN" if np.isnan(x[first]) else "infinity"
-        raise ValueError(
-            f"{who}: {name} contains {int(bad.sum())} non-finite value(s) "
-            f"(first: {kind} at index {first}); clean the data first"
-        )
+        kind = "NaN" if np.isnan(x[first]) else _("infinity")
+        count = int(bad.sum())
+        raise ValueError(ngettext(
+            "{who}: {name} contains {count} non-finite value(s) (first: {kind} at index {index}); "
+            "clean the data first",
+            "{who}: {name} contains {count} non-finite value(s) (first: {kind} at index {index}); "
+            "clean the data first", count).format(who=who, name=name, count=count, kind=kind, index=first))
 
 
 def is_clean_float(x: Any) -> bool:
@@ -89,22 +94,25 @@ def as_float_array(x: Any, name: str, who: str, ndim: int | None = None,
         arr = x
     else:
         if hasattr(x, "detach") and hasattr(x, "numpy"):
-            raise TypeError(f"{who}: {name} must be a numpy array, got a torch tensor "
-                            f"(use tensor.detach().numpy())")
+            raise TypeError(_("{who}: {name} must be a numpy array, got a torch tensor "
+                              "(use tensor.detach().numpy())").format(who=who, name=name))
         try:
             arr = np.asarray(x)
         except Exception as exc:  # ragged lists and the like
-            raise TypeError(f"{who}: {name} must be an array of numbers, got {type(x).__name__}") from exc
+            raise TypeError(_("{who}: {name} must be an array of numbers, got {kind}").format(
+                who=who, name=name, kind=type(x).__name__)) from exc
     kind = arr.dtype.kind
     if arr.dtype in FLOAT_DTYPES:
         pass
     elif kind in "iub" or kind == "f":
         arr = arr.astype(np.float64)
     else:
-        raise TypeError(f"{who}: {name} must hold real numbers (float32/float64, or integers "
-                        f"which are converted to float64), got dtype {arr.dtype}")
+        raise TypeError(_("{who}: {name} must hold real numbers (float32/float64, or integers "
+                          "which are converted to float64), got dtype {dtype}").format(
+                              who=who, name=name, dtype=arr.dtype))
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{who}: {name} must be {ndim}-D, got shape {shape_str(arr.shape)}")
+        raise ValueError(_("{who}: {name} must be {ndim}-D, got shape {shape}").format(
+            who=who, name=name, ndim=ndim, shape=shape_str(arr.shape)))
     if finite:
         check_finite(arr, name, who)
     return arr
@@ -116,8 +124,9 @@ def check_shape(arr: np.ndarray, expected: Sequence[int | None], name: str, who:
     ok = arr.ndim == len(expected) and all(e is None or e == s for e, s in zip(expected, arr.shape))
     if not ok:
         shown = shape_str(["N" if e is None else e for e in expected])
-        raise ValueError(f"{who} expects {name} of shape {shown}, got {shape_str(arr.shape)}"
-                         + (f"; {hint}" if hint else ""))
+        message = _("{who} expects {name} of shape {expected}, got {shape}").format(
+            who=who, name=name, expected=shown, shape=shape_str(arr.shape))
+        raise ValueError(f"{message}; {hint}" if hint else message)
 
 
 def check_labels(y: Any, n: int, n_classes: int, who: str) -> np.ndarray:
@@ -125,34 +134,44 @@ def check_labels(y: Any, n: int, n_classes: int, who: str) -> np.ndarray:
     if not isinstance(y, np.ndarray):
         y = np.asarray(y)
     if y.dtype.kind == "b" or y.dtype.kind not in "iu":
-        raise TypeError(f"{who} expects integer class labels y (dtype int), got dtype {y.dtype}"
-                        + ("; if they are whole numbers, convert with y.astype(np.int64)"
-                           if y.dtype.kind == "f" else ""))
+        message = _("{who} expects integer class labels y (dtype int), got dtype {dtype}").format(
+            who=who, dtype=y.dtype)
+        if y.dtype.kind == "f":
+            hint = _("if they are whole numbers, convert with y.astype(np.int64)")
+            message = f"{message}; {hint}"
+        raise TypeError(message)
     if y.shape != (n,):
-        raise ValueError(f"{who} expects labels y of shape ({n},) (one per row of the input), "
-                         f"got {shape_str(y.shape)}")
+        raise ValueError(_("{who} expects labels y of shape ({n},) (one per row of the input), "
+                           "got {shape}").format(who=who, n=n, shape=shape_str(y.shape)))
     if n and (y.min() < 0 or y.max() >= n_classes):
         bad = y[(y < 0) | (y >= n_classes)]
-        raise ValueError(f"{who}: labels must be in [0, {n_classes}) for {n_classes} classes, "
-                         f"got {int(bad[0])} ({bad.size} label(s) out of range)")
+        raise ValueError(ngettext(
+            "{who}: labels must be in [0, {n_classes}) for {n_classes} classes, "
+            "got {label} ({count} label(s) out of range)",
+            "{who}: labels must be in [0, {n_classes}) for {n_classes} classes, "
+            "got {label} ({count} label(s) out of range)", bad.size).format(
+                who=who, n_classes=n_classes, label=int(bad[0]), count=bad.size))
     return y
 
 
 def check_positive_int(value: Any, name: str, who: str, minimum: int = 1) -> int:
     """An int >= ``minimum`` (bools rejected)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{who}: {name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(_("{who}: {name} must be an int, got {kind} {value}").format(
+            who=who, name=name, kind=type(value).__name__, value=repr(value)))
     if value < minimum:
-        raise ValueError(f"{who}: {name} must be >= {minimum}, got {value}")
+        raise ValueError(_("{who}: {name} must be >= {minimum}, got {value}").format(
+            who=who, name=name, minimum=minimum, value=value))
     return int(value)
 
 
 def _check_real(value: Any, name: str, who: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(_("{who}: {name} must be a real number, got {kind} {value}").format(
+            who=who, name=name, kind=type(value).__name__, value=repr(value)))
     value = float(value)
     if not np.isfinite(value):
-        raise ValueError(f"{who}: {name} must be finite, got {value}")
+        raise ValueError(_("{who}: {name} must be finite, got {value}").format(who=who, name=name, value=value))
     return value
 
 
@@ -160,7 +179,7 @@ def check_positive_float(value: Any, name: str, who: str) -> float:
     """A finite float > 0."""
     value = _check_real(value, name, who)
     if value <= 0:
-        raise ValueError(f"{who}: {name} must be > 0, got {value}")
+        raise ValueError(_("{who}: {name} must be > 0, got {value}").format(who=who, name=name, value=value))
     return value
 
 
@@ -168,7 +187,7 @@ def check_nonnegative_float(value: Any, name: str, who: str) -> float:
     """A finite float >= 0."""
     value = _check_real(value, name, who)
     if value < 0:
-        raise ValueError(f"{who}: {name} must be >= 0, got {value}")
+        raise ValueError(_("{who}: {name} must be >= 0, got {value}").format(who=who, name=name, value=value))
     return value
 
 
@@ -176,10 +195,12 @@ def make_rng(seed: Any = None, rng: Any = None, who: str = "") -> np.random.Gene
     """A numpy Generator from ``seed`` (int or None) or ``rng`` (a Generator); not both."""
     if rng is not None:
         if seed is not None:
-            raise ValueError(f"{who}: give seed or rng, not both")
+            raise ValueError(_("{who}: give seed or rng, not both").format(who=who))
         if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+            raise TypeError(_("{who}: rng must be a numpy.random.Generator, got {kind}").format(
+                who=who, kind=type(rng).__name__))
         return rng
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral)):
-        raise TypeError(f"{who}: seed must be an int or None, got {type(seed).__name__} {seed!r}")
+        raise TypeError(_("{who}: seed must be an int or None, got {kind} {value}").format(
+            who=who, kind=type(seed).__name__, value=repr(seed)))
     return np.random.default_rng(seed)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .i18n import _
 from .losses import softmax
 from .tensor import Tensor
 
@@ -58,7 +59,8 @@ class AttentionCache:
 
 def _check(Q: np.ndarray, K: np.ndarray, V: np.ndarray) -> None:
     if Q.ndim < 2 or Q.shape != K.shape or K.shape != V.shape:
-        raise ValueError(f"attention needs Q, K, V of one shape (..., T, d); got {Q.shape}, {K.shape}, {V.shape}")
+        raise ValueError(_("attention needs Q, K, V of one shape (..., T, d); got {q_shape}, {k_shape}, "
+                           "{v_shape}").format(q_shape=Q.shape, k_shape=K.shape, v_shape=V.shape))
 
 
 def attention_forward(Q: np.ndarray, K: np.ndarray, V: np.ndarray, causal: bool = True
@@ -84,7 +86,8 @@ def attention_backward(dO: np.ndarray, cache: AttentionCache) -> tuple[np.ndarra
     Q, K, V, A = cache.Q, cache.K, cache.V, cache.A
     dO = np.asarray(dO, dtype=float)
     if dO.shape != Q.shape:
-        raise ValueError(f"attention_backward: dO must have the output's shape {Q.shape}, got {dO.shape}")
+        raise ValueError(_("attention_backward: dO must have the output's shape {shape}, got {got}").format(
+            shape=Q.shape, got=dO.shape))
     scale = 1.0 / np.sqrt(Q.shape[-1])
     dV = np.swapaxes(A, -1, -2) @ dO
     dS = softmax_vjp(dO @ np.swapaxes(V, -1, -2), A) * scale
@@ -99,7 +102,8 @@ def attention(Q: Tensor, K: Tensor, V: Tensor, batch: int, causal: bool = True) 
     """
     rows, d = Q.shape
     if rows % batch:
-        raise ValueError(f"attention: {rows} rows do not split into {batch} sequences of equal length")
+        raise ValueError(_("attention: {rows} rows do not split into {batch} sequences of equal length").format(
+            rows=rows, batch=batch))
     T = rows // batch
     out, cache = attention_forward(*(t.data.reshape(batch, T, d) for t in (Q, K, V)), causal=causal)
     last: dict[str, object] = {}  # the backward pass for the last g serves all three inputs

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ._validate import check_positive_int
+from .i18n import _
 from .layers import ArrayModule, Sequential
 
 __all__ = ["CheckpointedSequential", "activation_bytes", "measure_peak_bytes"]
@@ -51,8 +52,8 @@ class CheckpointedSequential(Sequential):
         super().__init__(*layers)
         k = check_positive_int(segments, "segments", "CheckpointedSequential")
         if k > len(self.layers):
-            raise ValueError(f"CheckpointedSequential: segments must be <= the number of layers "
-                             f"({len(self.layers)}), got {k}")
+            raise ValueError(_("CheckpointedSequential: segments must be <= the number of layers "
+                               "({layers}), got {segments}").format(layers=len(self.layers), segments=k))
         self.segments = k
         edges = np.linspace(0, len(self.layers), k + 1).round().astype(int)
         self.bounds: list[tuple[int, int]] = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
@@ -60,7 +61,7 @@ class CheckpointedSequential(Sequential):
         self._last_segment_live = False
 
     def _run(self, a: int, b: int, x: np.ndarray) -> np.ndarray:
-        for _, _, x in self.forward_steps(x, a, b):
+        for _i, _layer, x in self.forward_steps(x, a, b):
             pass
         return x
 
@@ -130,7 +131,8 @@ def activation_bytes(net: Any) -> int:
     Also accepts a loss (anything with a ``cache``).
     """
     if not hasattr(net, "cache"):
-        raise TypeError(f"activation_bytes expects an ArrayModule or a loss, got {type(net).__name__}")
+        raise TypeError(_("activation_bytes expects an ArrayModule or a loss, got {kind}").format(
+            kind=type(net).__name__))
     buffers = {}
     stack = [net]
     while stack:
@@ -152,7 +154,8 @@ def measure_peak_bytes(fn: Callable[[], T]) -> tuple[T, int]:
     that ``fn`` allocates and frees again is (that is what "peak" means).
     """
     if not callable(fn):
-        raise TypeError(f"measure_peak_bytes expects a function of no arguments, got {type(fn).__name__}")
+        raise TypeError(_("measure_peak_bytes expects a function of no arguments, got {kind}").format(
+            kind=type(fn).__name__))
     started_here = not tracemalloc.is_tracing()
     if started_here:
         tracemalloc.start()

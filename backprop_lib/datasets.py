@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._validate import check_nonnegative_float, check_positive_int, make_rng
+from .i18n import _
 
 __all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_regression_1d",
            "DATASETS", "load"]
@@ -62,7 +63,7 @@ def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: i
     n, noise = _check(n, noise, "make_circles", 2)
     factor = check_nonnegative_float(factor, "factor", "make_circles")
     if not 0 < factor < 1:
-        raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
+        raise ValueError(_("make_circles: factor must be in (0, 1), got {factor}").format(factor=factor))
     rng = make_rng(seed, who="make_circles")
     sizes = _split(n, 2)
     parts = []
@@ -131,5 +132,6 @@ DATASETS: dict[str, Callable[..., Data]] = {
 def load(name: str, n: int = 200, seed: int | None = 0, **kwargs) -> Data:
     """``DATASETS[name](n=n, seed=seed, **kwargs)``: exactly ``n`` points of a named data set."""
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; available: {', '.join(sorted(DATASETS))}")
+        raise ValueError(_("unknown dataset {name}; available: {names}").format(
+            name=repr(name), names=", ".join(sorted(DATASETS))))
     return DATASETS[name](n=n, seed=seed, **kwargs)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._operators import DerivedOperators
+from .i18n import _
 
 __all__ = ["Dual", "jvp", "jacobian_forward", "gradient_forward"]
 
@@ -65,7 +66,7 @@ class Dual(DerivedOperators):
 
     def __pow__(self, k: Any) -> Dual:
         if not isinstance(k, numbers.Real) or isinstance(k, bool):
-            raise TypeError(f"Dual ** k needs a Python number k, got {type(k).__name__}")
+            raise TypeError(_("Dual ** k needs a Python number k, got {kind}").format(kind=type(k).__name__))
         return Dual(self.value ** k, k * self.value ** (k - 1) * self.tangent)
 
     def __matmul__(self, other: Any) -> Dual:
@@ -105,10 +106,12 @@ def jvp(f: Callable[[Dual], Dual], x: Any, v: Any) -> tuple[Any, Any]:
     x = np.asarray(x, dtype=float)
     v = np.asarray(v, dtype=float)
     if x.shape != v.shape:
-        raise ValueError(f"jvp needs a direction v of the shape of x {x.shape}, got {v.shape}")
+        raise ValueError(_("jvp needs a direction v of the shape of x {shape}, got {got}").format(
+            shape=x.shape, got=v.shape))
     out = f(Dual(x, v))
     if not isinstance(out, Dual):
-        raise TypeError(f"jvp: f must return a Dual (built from its argument), got {type(out).__name__}")
+        raise TypeError(_("jvp: f must return a Dual (built from its argument), got {kind}").format(
+            kind=type(out).__name__))
     return out.value, out.tangent
 
 
@@ -116,7 +119,7 @@ def jacobian_forward(f: Callable[[Dual], Dual], x: Any) -> np.ndarray:
     """The Jacobian of ``f`` at a 1-d ``x``, one column per forward pass (``x.size`` passes)."""
     x = np.asarray(x, dtype=float)
     if x.ndim != 1:
-        raise ValueError(f"jacobian_forward needs a 1-d x, got shape {x.shape}")
+        raise ValueError(_("jacobian_forward needs a 1-d x, got shape {shape}").format(shape=x.shape))
     columns = [np.atleast_1d(jvp(f, x, e)[1]) for e in np.eye(x.size)]
     return np.stack(columns, axis=1)
 

@@ -30,6 +30,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .i18n import _
+
 __all__ = ["REQUIRE_TORCH", "REQUIRE_JAX", "WRITE_RESULTS", "import_torch", "import_jax",
            "jax_x64_enabled", "required", "StoredResults", "StaleResults", "portable"]
 
@@ -109,10 +111,12 @@ def portable(value: Any, decimals: int = 10) -> Any:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(f"cannot store a non-finite number ({value}): store a bound or a flag instead")
+            raise ValueError(_("cannot store a non-finite number ({value}): store a bound or a flag instead").format(
+                value=value))
         rounded = round(value, decimals)
         return 0.0 if rounded == 0 else rounded    # no "-0.0"
-    raise TypeError(f"cannot store a {type(value).__name__} ({value!r}): store numbers, strings, lists or dicts")
+    raise TypeError(_("cannot store a {kind} ({value}): store numbers, strings, lists or dicts").format(
+        kind=type(value).__name__, value=repr(value)))
 
 
 def _differences(live: Any, stored: Any, tolerance: float, where: str) -> list[str]:
@@ -177,8 +181,9 @@ class StoredResults:
     def numbers(self) -> dict[str, Any]:
         """This run's numbers over the stored ones (a run without the framework sees the stored ones)."""
         if not self.computed and not self.stored:
-            raise FileNotFoundError(f"{self.framework} is not installed and {self.path} is missing: install it, "
-                                    "or restore that file from the repository")
+            raise FileNotFoundError(_("{framework} is not installed and {path} is missing: install it, "
+                                      "or restore that file from the repository").format(
+                                          framework=self.framework, path=self.path))
         return {**self.stored, **self.computed}
 
     def stale(self) -> list[str]:
@@ -202,4 +207,5 @@ class StoredResults:
                         f"{self.path} no longer matches what {self.framework} computes here:\n  "
                         + "\n  ".join(problems[:20])
                         + f"\nRe-run the notebook with `make notebooks` (it sets {WRITE_RESULTS}=1) and commit the file.")
-        return f"{self.framework} results in {self.path.as_posix()}: {', '.join(sorted(self.numbers()))}"
+        return _("{framework} results in {path}: {keys}").format(
+            framework=self.framework, path=self.path.as_posix(), keys=", ".join(sorted(self.numbers())))

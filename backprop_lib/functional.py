@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .i18n import _
 from .layers import ArrayModule, Linear, ReLU, Sequential, Tanh
 from .losses import SoftmaxCrossEntropy
 
@@ -50,14 +51,15 @@ def linear_names(params: Mapping[str, Any]) -> list[str]:
     every layer needs a ``W`` and a ``b``, at positions 0, 2, 4, ... (an activation
     sits between two Linear layers)."""
     if not isinstance(params, Mapping) or not params:
-        raise TypeError(f"params must be a non-empty dict {{name: array}}, got {type(params).__name__}")
+        raise TypeError(_("params must be a non-empty dict {{name: array}}, got {kind}").format(
+            kind=type(params).__name__))
     prefixes = sorted({name.rsplit(".", 1)[0] for name in params}, key=lambda s: int(s) if s.isdigit() else -1)
     expected = [str(2 * i) for i in range(len(prefixes))]
     names = sorted(params)
     want = sorted(f"{p}.{w}" for p in expected for w in ("W", "b"))
     if prefixes != expected or names != want:
-        raise ValueError(f"params should have the keys {want} (Linear layers at positions 0, 2, 4, ...), "
-                         f"got {names}")
+        raise ValueError(_("params should have the keys {want} (Linear layers at positions 0, 2, 4, ...), "
+                           "got {names}").format(want=want, names=names))
     return expected
 
 
@@ -112,7 +114,7 @@ def sgd_train(loss_and_grad: Callable[..., tuple[Any, Mapping[str, Any]]], param
     dict ``{k: params[k] - lr * grads[k]}``; the caller's ``params`` are never changed.
     ``losses[t]`` is the loss at the parameters *before* step ``t``'s update."""
     losses = []
-    for _ in range(steps):
+    for _step in range(steps):
         loss, grads = loss_and_grad(params, X, y)
         params = {k: params[k] - lr * grads[k] for k in params}
         losses.append(float(loss))

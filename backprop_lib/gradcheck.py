@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_float, shape_str
+from .i18n import N_, _
 from .layers import ArrayModule, Parameter
 from .losses import Loss
 
@@ -55,7 +56,7 @@ class CallCounter:
 
     def __init__(self, f: Callable[..., Any]) -> None:
         if not callable(f):
-            raise TypeError(f"CallCounter expects a function, got {type(f).__name__}")
+            raise TypeError(_("CallCounter expects a function, got {kind}").format(kind=type(f).__name__))
         self.f = f
         self.calls = 0
 
@@ -87,14 +88,15 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: Any, h: float = 1e-5
     """
     who = "numerical_gradient"
     if not callable(f):
-        raise TypeError(f"{who}: f must be a function of x returning a number, got {type(f).__name__}")
+        raise TypeError(_("{who}: f must be a function of x returning a number, got {kind}").format(
+            who=who, kind=type(f).__name__))
     h = check_positive_float(h, "h", who)
     if isinstance(x, np.ndarray):
         if x.dtype != np.float64:
-            raise TypeError(f"{who} needs x in float64 (rounding in {x.dtype} ruins finite differences); "
-                            f"got {x.dtype}: use x.astype(np.float64)")
+            raise TypeError(_("{who} needs x in float64 (rounding in {dtype} ruins finite differences); "
+                              "got {dtype}: use x.astype(np.float64)").format(who=who, dtype=x.dtype))
         if not x.flags.writeable:
-            raise ValueError(f"{who}: x must be writeable (it is perturbed in place)")
+            raise ValueError(_("{who}: x must be writeable (it is perturbed in place)").format(who=who))
     else:
         x = as_float_array(x, "x", who).astype(np.float64)
     counter = CallCounter(f)
@@ -109,7 +111,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: Any, h: float = 1e-5
         try:
             grad[idx] = (float(f_plus) - float(f_minus)) / (2 * h)
         except (TypeError, ValueError):
-            raise TypeError(f"{who}: f must return a single number, got {type(f_plus).__name__}") from None
+            raise TypeError(_("{who}: f must return a single number, got {kind}").format(
+                who=who, kind=type(f_plus).__name__)) from None
     return (grad, counter.calls) if return_count else grad
 
 
@@ -125,7 +128,8 @@ def rel_error(a: Any, b: Any, floor: float = 1e-12, elementwise: bool = False) -
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"rel_error: shapes differ: {shape_str(a.shape)} vs {shape_str(b.shape)}")
+        raise ValueError(_("rel_error: shapes differ: {a_shape} vs {b_shape}").format(
+            a_shape=shape_str(a.shape), b_shape=shape_str(b.shape)))
     floor = check_positive_float(floor, "floor", "rel_error")
     if elementwise:
         if a.size == 0:
@@ -136,15 +140,17 @@ def rel_error(a: Any, b: Any, floor: float = 1e-12, elementwise: bool = False) -
 
 def verdict(rel: float) -> str:
     """The threshold ladder: "wrong" (> 1e-2), "suspicious" (> 1e-4),
-    "acceptable near kinks" (>= 1e-7), "good" (< 1e-7). NaN is "wrong"."""
+    "acceptable near kinks" (>= 1e-7), "good" (< 1e-7). NaN is "wrong".
+
+    The English word is returned (code compares it); ``_(verdict(rel))`` is the one to show."""
     rel = float(rel)
     if math.isnan(rel) or rel > 1e-2:
-        return "wrong"
+        return N_("wrong")
     if rel > 1e-4:
-        return "suspicious"
+        return N_("suspicious")
     if rel >= 1e-7:
-        return "acceptable near kinks"
-    return "good"
+        return N_("acceptable near kinks")
+    return N_("good")
 
 
 @dataclass
@@ -174,8 +180,9 @@ class GradCheckReport:
 
     def __str__(self) -> str:
         width = max([len(k) for k in self.errors] + [4])
-        lines = [f"{k:<{width}}  rel error {e:.2e}  {verdict(e)}" for k, e in self.errors.items()]
-        lines.append(f"({self.n_forward} forward passes for the finite differences)")
+        lines = [_("{name:<{width}}  rel error {error:.2e}  {verdict}").format(
+            name=k, width=width, error=e, verdict=_(verdict(e))) for k, e in self.errors.items()]
+        lines.append(_("({n} forward passes for the finite differences)").format(n=self.n_forward))
         return "\n".join(lines)
 
 
@@ -183,14 +190,15 @@ def _float64_copy(module: ArrayModule, x: Any, name: str, who: str) -> np.ndarra
     """Check that ``module`` is an ArrayModule with float64 parameters and that ``x`` is a
     float64 array; return a copy of ``x`` (the finite differences perturb it in place)."""
     if not isinstance(module, ArrayModule):
-        raise TypeError(f"{who} expects an ArrayModule, got {type(module).__name__}")
+        raise TypeError(_("{who} expects an ArrayModule, got {kind}").format(who=who, kind=type(module).__name__))
     x = as_float_array(x, name, who)
     if x.dtype != np.float64:
-        raise TypeError(f"{who} needs {name} in float64, got {x.dtype}")
+        raise TypeError(_("{who} needs {name} in float64, got {dtype}").format(who=who, name=name, dtype=x.dtype))
     for pname, p in module.named_parameters():
         if p.dtype != np.float64:
-            raise TypeError(f"{who} needs float64 parameters; {pname} is {p.dtype} "
-                            f"(build the layer with dtype=np.float64 or call .astype(np.float64))")
+            raise TypeError(_("{who} needs float64 parameters; {parameter} is {dtype} "
+                              "(build the layer with dtype=np.float64 or call .astype(np.float64))").format(
+                                  who=who, parameter=pname, dtype=p.dtype))
     return x.copy()
 
 
@@ -227,7 +235,7 @@ def check_layer(layer: ArrayModule, x: Any, seed: int = 0, h: float = 1e-5, tol:
     named = layer.named_parameters()
     analytic.update({name: p.grad.copy() for name, p in named})
 
-    def f(_: np.ndarray) -> float:
+    def f(_x: np.ndarray) -> float:
         return float(np.sum(layer.forward_unchecked(x) * G))
 
     return _report(f, analytic, [("x", x)] + [(name, p.data) for name, p in named], h, tol)
@@ -242,7 +250,8 @@ def check_model(net: ArrayModule, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5
     """
     who = "check_model"
     if not isinstance(loss_fn, Loss):
-        raise TypeError(f"{who} expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
+        raise TypeError(_("{who} expects a loss such as SoftmaxCrossEntropy(), got {kind}").format(
+            who=who, kind=type(loss_fn).__name__))
     X = _float64_copy(net, X, "X", who)
     net.zero_grad()
     loss_fn.forward(net.forward(X), y)
@@ -250,7 +259,7 @@ def check_model(net: ArrayModule, loss_fn: Loss, X: Any, y: Any, h: float = 1e-5
     named = net.named_parameters()
     analytic.update({name: p.grad.copy() for name, p in named})
 
-    def f(_: np.ndarray) -> float:
+    def f(_x: np.ndarray) -> float:
         return loss_fn.forward(net.forward_unchecked(X), y)
 
     return _report(f, analytic, [("X", X)] + [(name, p.data) for name, p in named], h, tol)
@@ -273,11 +282,13 @@ def compare(name: str, ours: Any, reference: Any, rtol: float = 1e-7, atol: floa
     """
     a, b = _to_numpy(ours), _to_numpy(reference)
     if a.shape != b.shape:
-        print(f"{name:<15s} | shape mismatch: ours {shape_str(a.shape)}, reference {shape_str(b.shape)}")
+        print(_("{name:<15s} | shape mismatch: ours {ours}, reference {reference}").format(
+            name=name, ours=shape_str(a.shape), reference=shape_str(b.shape)))
         return False
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     exact = bool(np.array_equal(a64, b64))
     close = bool(np.allclose(a64, b64, rtol=rtol, atol=atol))
     maxdiff = float(np.max(np.abs(a64 - b64))) if a.size else 0.0
-    print(f"{name:<15s} | exact: {str(exact):5s} | close: {str(close):5s} | max difference: {maxdiff:.2e}")
+    print(_("{name:<15s} | exact: {exact:5s} | close: {close:5s} | max difference: {difference:.2e}").format(
+        name=name, exact=str(exact), close=str(close), difference=maxdiff))
     return close

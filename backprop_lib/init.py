@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import check_dtype, check_positive_int, make_rng
+from .i18n import _
 
 __all__ = ["xavier_std", "he_std", "init_std", "init_weights", "manual_seed", "default_rng"]
 
@@ -87,14 +88,15 @@ def init_std(init: InitSpec, n_in: int, n_out: int) -> float:
     if isinstance(init, str):
         key = init.lower()
         if key not in _STD:
-            raise ValueError(f"unknown init {init!r}: expected one of 'he', 'xavier' "
-                             f"(aliases 'kaiming', 'glorot') or a float scale")
+            raise ValueError(_("unknown init {init}: expected one of 'he', 'xavier' "
+                               "(aliases 'kaiming', 'glorot') or a float scale").format(init=repr(init)))
         return _STD[key](n_in, n_out)
     if isinstance(init, bool) or not isinstance(init, Real):
-        raise TypeError(f"init must be 'he', 'xavier' or a float scale, got {type(init).__name__} {init!r}")
+        raise TypeError(_("init must be 'he', 'xavier' or a float scale, got {kind} {init}").format(
+            kind=type(init).__name__, init=repr(init)))
     scale = float(init)
     if not math.isfinite(scale) or scale < 0:
-        raise ValueError(f"a fixed init scale must be finite and >= 0, got {scale}")
+        raise ValueError(_("a fixed init scale must be finite and >= 0, got {scale}").format(scale=scale))
     return scale
 
 

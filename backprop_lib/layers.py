@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_dtype, check_positive_int, check_shape, is_clean_float, make_rng, shape_str
+from .i18n import _
 from .init import InitSpec, init_weights
 
 __all__ = ["Parameter", "ArrayModule", "Linear", "ReLU", "Tanh", "Sigmoid", "Identity",
@@ -65,8 +66,9 @@ def unbroadcast(grad: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     extra = grad.ndim - len(shape)
     ok = extra >= 0 and all(s == 1 or s == g for s, g in zip(shape, grad.shape[extra:]))
     if not ok:
-        raise ValueError(f"unbroadcast: a gradient of shape {shape_str(grad.shape)} cannot come "
-                         f"from broadcasting an array of shape {shape_str(shape)}")
+        raise ValueError(_("unbroadcast: a gradient of shape {grad_shape} cannot come "
+                           "from broadcasting an array of shape {shape}").format(
+                               grad_shape=shape_str(grad.shape), shape=shape_str(shape)))
     g = grad.sum(axis=tuple(range(extra))) if extra else grad
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
     if axes:
@@ -129,7 +131,7 @@ class ArrayModule:
     def forward(self, x: Any) -> np.ndarray:
         """Output for input ``x`` (checked: float array without NaN; ints become float64)."""
         if not is_clean_float(x):                  # names the module only when something is wrong
-            x = as_float_array(x, "input", self._who())
+            x = as_float_array(x, _("input"), self._who())
         out = self.forward_unchecked(x)
         self._out_shape = out.shape                # so that a subclass need only write the two passes
         return out
@@ -144,12 +146,13 @@ class ArrayModule:
         which saves the first layer's ``dZ @ W.T`` when the input is data.
         """
         if self._out_shape is None:
-            raise RuntimeError(f"{self._who()}.backward called before forward: run forward(x) first")
+            raise RuntimeError(_("{module}.backward called before forward: run forward(x) first").format(
+                module=self._who()))
         if not (is_clean_float(dout) and dout.shape == self._out_shape):
             who = f"{self._who()}.backward"
             dout = as_float_array(dout, "dout", who)
             check_shape(dout, self._out_shape, "dout", who,
-                        hint="dout is dL/d(output) and has the shape of the output")
+                        hint=_("dout is dL/d(output) and has the shape of the output"))
         return self.backward_unchecked(dout, bool(input_grad))
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -164,14 +167,14 @@ class ArrayModule:
     def need_cache(self) -> Any:
         """``self.cache`` from the last forward pass; a clear error if there was none."""
         if self.cache is None:
-            raise RuntimeError(f"{self._who()}.backward needs the cache of a forward pass "
-                               f"(run forward first; it may have been cleared)")
+            raise RuntimeError(_("{module}.backward needs the cache of a forward pass "
+                                 "(run forward first; it may have been cleared)").format(module=self._who()))
         return self.cache
 
     # ---- parameters and structure --------------------------------------------------
     def children(self) -> list[ArrayModule]:
         """Direct sub-modules (empty for a plain layer)."""
-        return [m for _, m in self._named_children()]
+        return [m for _key, m in self._named_children()]
 
     def _named_children(self) -> list[tuple[str, ArrayModule]]:
         return []
@@ -193,7 +196,7 @@ class ArrayModule:
 
     def parameters(self) -> list[Parameter]:
         """Every trainable Parameter, each once, in order."""
-        return [p for _, p in self.named_parameters()]
+        return [p for _name, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
         """P, the number of trainable scalars."""
@@ -259,13 +262,13 @@ class Linear(ArrayModule):
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.n_in:
-            hint = ""
+            message = _("{layer} expects input of shape (N, {n_in}), got {shape}").format(
+                layer=repr(self), n_in=self.n_in, shape=shape_str(x.shape))
             if x.ndim == 1:
-                hint = "; a single example must be a row: x.reshape(1, -1)"
+                message += "; " + _("a single example must be a row: x.reshape(1, -1)")
             elif x.ndim == 2 and x.shape[0] == self.n_in:
-                hint = "; rows are examples: did you pass the transpose?"
-            raise ValueError(f"{self!r} expects input of shape (N, {self.n_in}), "
-                             f"got {shape_str(x.shape)}{hint}")
+                message += "; " + _("rows are examples: did you pass the transpose?")
+            raise ValueError(message)
         self.cache = x
         Z = x @ self.W.data
         if self.b is not None:
@@ -383,7 +386,7 @@ class Residual(ArrayModule):
     def __init__(self, inner: ArrayModule) -> None:
         super().__init__()
         if not isinstance(inner, ArrayModule):
-            raise TypeError(f"Residual expects an ArrayModule, got {type(inner).__name__}")
+            raise TypeError(_("Residual expects an ArrayModule, got {kind}").format(kind=type(inner).__name__))
         self.inner = inner
 
     def _named_children(self) -> list[tuple[str, ArrayModule]]:
@@ -392,8 +395,9 @@ class Residual(ArrayModule):
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         h = self.inner.forward_unchecked(x)
         if h.shape != x.shape:
-            raise ValueError(f"Residual needs an inner module that keeps the shape: "
-                             f"{self.inner._who()} maps {shape_str(x.shape)} to {shape_str(h.shape)}")
+            raise ValueError(_("Residual needs an inner module that keeps the shape: "
+                               "{inner} maps {shape} to {out_shape}").format(
+                                   inner=self.inner._who(), shape=shape_str(x.shape), out_shape=shape_str(h.shape)))
         self._out_shape = x.shape
         return x + h
 
@@ -422,19 +426,22 @@ class Sequential(ArrayModule):
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         if not layers:
-            raise ValueError(f"{type(self).__name__} needs at least one layer (use Identity() for none)")
+            raise ValueError(_("{container} needs at least one layer (use Identity() for none)").format(
+                container=type(self).__name__))
         for i, layer in enumerate(layers):
             if not isinstance(layer, ArrayModule):
-                hint = " (instantiate it: ReLU(), not ReLU)" if isinstance(layer, type) else ""
-                raise TypeError(f"{type(self).__name__}: layer {i} must be an ArrayModule, "
-                                f"got {layer!r}{hint}")
+                message = _("{container}: layer {index} must be an ArrayModule, got {layer}").format(
+                    container=type(self).__name__, index=i, layer=repr(layer))
+                if isinstance(layer, type):
+                    message += " " + _("(instantiate it: ReLU(), not ReLU)")
+                raise TypeError(message)
         self.layers: list[ArrayModule] = list(layers)
 
     def _named_children(self) -> list[tuple[str, ArrayModule]]:
         return [(str(i), layer) for i, layer in enumerate(self.layers)]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
-        for _, _, x in self.forward_steps(x):
+        for _i, _layer, x in self.forward_steps(x):
             pass
         self._out_shape = x.shape
         return x
@@ -449,7 +456,8 @@ class Sequential(ArrayModule):
             try:
                 x = layer.forward_unchecked(x)
             except ValueError as exc:
-                raise ValueError(f"layer {i} of {type(self).__name__}: {exc}") from None
+                raise ValueError(_("layer {index} of {container}: {error}").format(
+                    index=i, container=type(self).__name__, error=exc)) from None
             yield i, layer, x
 
     def _first_with_params(self) -> int:

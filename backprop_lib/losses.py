@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_labels, shape_str
+from .i18n import _
 
 __all__ = ["softmax", "log_softmax", "log_softmax_backward", "logsumexp", "SoftmaxCrossEntropy", "MSELoss",
            "HingeLoss", "Loss"]
@@ -68,8 +69,8 @@ def log_softmax_backward(z: Any, dout: Any, axis: int = -1) -> np.ndarray:
     z = as_float_array(z, "z", "log_softmax_backward")
     dout = as_float_array(dout, "dout", "log_softmax_backward")
     if dout.shape != z.shape:
-        raise ValueError(f"log_softmax_backward: dout must have the shape of z {shape_str(z.shape)}, "
-                         f"got {shape_str(dout.shape)}")
+        raise ValueError(_("log_softmax_backward: dout must have the shape of z {shape}, got {got}").format(
+            shape=shape_str(z.shape), got=shape_str(dout.shape)))
     return dout - softmax(z, axis=axis) * dout.sum(axis=axis, keepdims=True)
 
 
@@ -99,7 +100,8 @@ class Loss:
 
     def need_cache(self) -> Any:
         if self.cache is None:
-            raise RuntimeError(f"{self!r}.backward called before forward: compute the loss first")
+            raise RuntimeError(_("{loss}.backward called before forward: compute the loss first").format(
+                loss=repr(self)))
         return self.cache
 
     def __repr__(self) -> str:
@@ -122,8 +124,11 @@ class SoftmaxCrossEntropy(Loss):
         who = "SoftmaxCrossEntropy"
         logits = as_float_array(logits, "logits", who)
         if logits.ndim != 2 or logits.shape[0] == 0:
-            raise ValueError(f"{who} expects logits of shape (N, C) with N >= 1, got {shape_str(logits.shape)}"
-                             + ("; for one example use logits.reshape(1, -1)" if logits.ndim == 1 else ""))
+            message = _("{who} expects logits of shape (N, C) with N >= 1, got {shape}").format(
+                who=who, shape=shape_str(logits.shape))
+            if logits.ndim == 1:
+                message += "; " + _("for one example use logits.reshape(1, -1)")
+            raise ValueError(message)
         N, C = logits.shape
         y = check_labels(y, N, C, who)
         shifted = logits - logits.max(axis=1, keepdims=True)    # every exponent <= 0
@@ -163,13 +168,14 @@ class MSELoss(Loss):
         pred = as_float_array(pred, "pred", who)
         target = as_float_array(target, "target", who)
         if pred.size == 0:
-            raise ValueError(f"{who} got an empty prediction of shape {shape_str(pred.shape)}")
+            raise ValueError(_("{who} got an empty prediction of shape {shape}").format(
+                who=who, shape=shape_str(pred.shape)))
         if target.shape != pred.shape:
             if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == (pred.shape[0],):
                 target = target[:, None]
             else:
-                raise ValueError(f"{who} expects target of the same shape as pred {shape_str(pred.shape)}, "
-                                 f"got {shape_str(target.shape)}")
+                raise ValueError(_("{who} expects target of the same shape as pred {shape}, got {got}").format(
+                    who=who, shape=shape_str(pred.shape), got=shape_str(target.shape)))
         diff = pred - target
         self.cache = diff
         return float(np.mean(diff * diff))
@@ -195,8 +201,8 @@ class HingeLoss(Loss):
         who = "HingeLoss"
         scores = as_float_array(scores, "scores", who)
         if scores.ndim == 2 and scores.shape[1] != 1 or scores.ndim not in (1, 2) or scores.shape[0] == 0:
-            raise ValueError(f"{who} expects one score per example, shape (N, 1) or (N,) with N >= 1, "
-                             f"got {shape_str(scores.shape)}")
+            raise ValueError(_("{who} expects one score per example, shape (N, 1) or (N,) with N >= 1, "
+                               "got {shape}").format(who=who, shape=shape_str(scores.shape)))
         N = scores.shape[0]
         y = check_labels(y, N, 2, who)
         t = np.where(y == 1, 1.0, -1.0).reshape(scores.shape)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array
+from .i18n import _
 from .layers import Parameter, Sequential
 from .losses import Loss
 
@@ -67,15 +68,17 @@ def record_pass(net: Sequential, X: Any, y: Any, loss_fn: Loss) -> tuple[float, 
     :meth:`~backprop_lib.layers.Sequential.backward_steps`.
     """
     if not isinstance(net, Sequential):
-        raise TypeError(f"record_pass expects a Sequential (a network with .layers), got {type(net).__name__}")
+        raise TypeError(_("record_pass expects a Sequential (a network with .layers), got {kind}").format(
+            kind=type(net).__name__))
     if not isinstance(loss_fn, Loss):
-        raise TypeError(f"record_pass expects a loss such as SoftmaxCrossEntropy(), got {type(loss_fn).__name__}")
+        raise TypeError(_("record_pass expects a loss such as SoftmaxCrossEntropy(), got {kind}").format(
+            kind=type(loss_fn).__name__))
     x = as_float_array(X, "X", "record_pass", ndim=2)
     net.zero_grad()
     layers = net.layers
     stats = []
     with np.errstate(over="ignore", invalid="ignore"):
-        for _, _, x in net.forward_steps(x):
+        for _i, _layer, x in net.forward_steps(x):
             n = x.size
             stats.append((float(x.mean()) if n else 0.0, float(x.std()) if n else 0.0,
                           float(np.count_nonzero(x == 0) / n) if n else 0.0))
@@ -83,7 +86,7 @@ def record_pass(net: Sequential, X: Any, y: Any, loss_fn: Loss) -> tuple[float, 
         finite = bool(np.isfinite(x).all())
         if finite:
             loss = loss_fn.forward(x, y)
-            for i, _, dH, _ in net.backward_steps(loss_fn.backward()):
+            for i, _layer, dH, _dX in net.backward_steps(loss_fn.backward()):
                 grad_norms[i] = float(np.linalg.norm(dH))
         else:                    # the output overflowed: no loss, no gradients (reported as nan)
             loss = float("nan")

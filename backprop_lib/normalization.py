@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import check_positive_float, check_positive_int, shape_str
+from .i18n import N_, _
 from .layers import ArrayModule, Parameter
 
 __all__ = ["RowNorm", "LayerNorm", "BatchNorm1d", "normalize", "normalize_backward", "set_training"]
@@ -77,8 +78,8 @@ class RowNorm(ArrayModule):
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2:
-            raise ValueError(f"{self!r} expects input of shape (N, d), rows are examples; "
-                             f"got {shape_str(x.shape)}")
+            raise ValueError(_("{layer} expects input of shape (N, d), rows are examples; got {shape}").format(
+                layer=repr(self), shape=shape_str(x.shape)))
         Z_hat, s = normalize(x, 1, self.eps)
         self.cache = (Z_hat, s)
         self._out_shape = x.shape
@@ -94,10 +95,13 @@ class RowNorm(ArrayModule):
         return "RowNorm()" if self.eps == 1e-5 else f"RowNorm(eps={self.eps:g})"
 
 
-def _check_features(layer: ArrayModule, x: np.ndarray, d: int, what: str) -> None:
+def _check_features(layer: ArrayModule, x: np.ndarray, d: int, message: str) -> None:
+    """``message``: the error (marked with ``N_``), with the placeholders ``{layer}``, ``{d}`` and ``{shape}``."""
     if x.ndim != 2 or x.shape[1] != d:
-        hint = "; a single example must be a row: x.reshape(1, -1)" if x.ndim == 1 else ""
-        raise ValueError(f"{layer!r} expects input of shape (N, {d}), {what}; got {shape_str(x.shape)}{hint}")
+        text = _(message).format(layer=repr(layer), d=d, shape=shape_str(x.shape))
+        if x.ndim == 1:
+            text += "; " + _("a single example must be a row: x.reshape(1, -1)")
+        raise ValueError(text)
 
 
 class LayerNorm(RowNorm):
@@ -119,11 +123,11 @@ class LayerNorm(RowNorm):
         self._params = [self.gamma, self.beta]
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
-        _check_features(self, x, self.d, "rows are examples")
+        _check_features(self, x, self.d, N_("{layer} expects input of shape (N, {d}), rows are examples; got {shape}"))
         return self.gamma.data * super().forward_unchecked(x) + self.beta.data
 
     def backward_unchecked(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        Z_hat, _ = self.need_cache()
+        Z_hat, _s = self.need_cache()
         self.gamma.grad += (dout * Z_hat).sum(axis=0)
         self.beta.grad += dout.sum(axis=0)
         return super().backward_unchecked(dout * self.gamma.data, input_grad)
@@ -155,7 +159,8 @@ class BatchNorm1d(ArrayModule):
         self.d = check_positive_int(d, "d", who)
         self.eps = check_positive_float(eps, "eps", who)
         if not 0 <= float(momentum) <= 1:
-            raise ValueError(f"{who}: momentum must be between 0 and 1, got {momentum!r}")
+            raise ValueError(_("{who}: momentum must be between 0 and 1, got {momentum}").format(
+                who=who, momentum=repr(momentum)))
         self.momentum = float(momentum)
         self.gamma = Parameter(np.ones(self.d), "gamma")
         self.beta = Parameter(np.zeros(self.d), "beta")
@@ -174,12 +179,14 @@ class BatchNorm1d(ArrayModule):
         return self.train(False)
 
     def forward_unchecked(self, x: np.ndarray) -> np.ndarray:
-        _check_features(self, x, self.d, "rows are examples, normalized down each column")
+        _check_features(self, x, self.d, N_("{layer} expects input of shape (N, {d}), rows are examples, "
+                                            "normalized down each column; got {shape}"))
         if self.training:
             N = x.shape[0]
             if N < 2:
-                raise ValueError(f"{self!r} in training mode needs a batch of at least 2 examples to "
-                                 f"estimate a variance, got {N}; call .eval() to use the running statistics")
+                raise ValueError(_("{layer} in training mode needs a batch of at least 2 examples to "
+                                   "estimate a variance, got {N}; call .eval() to use the running statistics").format(
+                                       layer=repr(self), N=N))
             X_hat, s = normalize(x, 0, self.eps)
             m = self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * x.mean(axis=0)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ._validate import check_nonnegative_float, check_positive_float
+from .i18n import _
 from .layers import Parameter
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "clip_grad_norm"]
@@ -39,15 +41,13 @@ class Optimizer:
         try:
             params = list(params)
         except TypeError:
-            raise TypeError(f"{who} expects a list of Parameters (net.parameters()), "
-                            f"got {type(params).__name__}") from None
+            raise TypeError(_("{who} expects a list of Parameters (net.parameters()), got {kind}").format(
+                who=who, kind=type(params).__name__)) from None
         if not params:
-            raise ValueError(f"{who} got an empty parameter list")
-        for i, p in enumerate(params):
-            if not isinstance(p, Parameter):
-                raise TypeError(f"{who}: params[{i}] must be a Parameter, got {type(p).__name__}")
+            raise ValueError(_("{who} got an empty parameter list").format(who=who))
+        _check_parameters(params, who)
         if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{who}: a Parameter appears twice in the list")
+            raise ValueError(_("{who}: a Parameter appears twice in the list").format(who=who))
         self.params: list[Parameter] = params
         self.lr = check_positive_float(lr, "lr", who)
         self.step_count = 0
@@ -57,8 +57,8 @@ class Optimizer:
         """Apply one update to every parameter (in place)."""
         for p in self.params:
             if p.grad.shape != p.data.shape:
-                raise ValueError(f"{type(self).__name__}: {p!r} has a gradient of shape "
-                                 f"{p.grad.shape}, expected {p.data.shape}")
+                raise ValueError(_("{who}: {parameter} has a gradient of shape {shape}, expected {expected}").format(
+                    who=type(self).__name__, parameter=repr(p), shape=p.grad.shape, expected=p.data.shape))
         self.step_count += 1
         for i, p in enumerate(self.params):
             self._update(i, p)
@@ -105,7 +105,7 @@ class Momentum(Optimizer):
         super().__init__(params, lr)
         self.beta = check_nonnegative_float(beta, "beta", "Momentum")
         if self.beta >= 1:
-            raise ValueError(f"Momentum: beta must be in [0, 1), got {self.beta}")
+            raise ValueError(_("Momentum: beta must be in [0, 1), got {beta}").format(beta=self.beta))
         self.velocity = [np.zeros_like(p.data) for p in self.params]
 
     def _update(self, i: int, p: Parameter) -> None:
@@ -132,12 +132,13 @@ class Adam(Optimizer):
         try:
             b1, b2 = betas
         except (TypeError, ValueError):
-            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
+            raise TypeError(_("Adam: betas must be a pair (beta1, beta2), got {betas}").format(
+                betas=repr(betas))) from None
         self.beta1 = check_nonnegative_float(b1, "beta1", "Adam")
         self.beta2 = check_nonnegative_float(b2, "beta2", "Adam")
         for name, b in (("beta1", self.beta1), ("beta2", self.beta2)):
             if b >= 1:
-                raise ValueError(f"Adam: {name} must be in [0, 1), got {b}")
+                raise ValueError(_("Adam: {name} must be in [0, 1), got {value}").format(name=name, value=b))
         self.eps = check_positive_float(eps, "eps", "Adam")
         self.m = [np.zeros_like(p.data) for p in self.params]
         self.v = [np.zeros_like(p.data) for p in self.params]
@@ -164,6 +165,13 @@ class Adam(Optimizer):
         return f"Adam(lr={self.lr:g}, betas=({self.beta1:g}, {self.beta2:g}), eps={self.eps:g})"
 
 
+def _check_parameters(params: list[Any], who: str) -> None:
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(_("{who}: params[{index}] must be a Parameter, got {kind}").format(
+                who=who, index=i, kind=type(p).__name__))
+
+
 def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
     r"""Clip the gradients of ``params`` by their global norm, in place; return that norm.
 
@@ -180,9 +188,7 @@ def clip_grad_norm(params: Iterable[Parameter], max_norm: float) -> float:
     if isinstance(params, Parameter):
         params = [params]
     params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Parameter):
-            raise TypeError(f"{who}: params[{i}] must be a Parameter, got {type(p).__name__}")
+    _check_parameters(params, who)
     max_norm = check_positive_float(max_norm, "max_norm", who)
     if not params:
         return 0.0

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._operators import DerivedOperators
+from .i18n import _
 from .layers import sigmoid, unbroadcast
 from .losses import logsumexp, softmax
 from .scalar.engine import postorder
@@ -56,7 +57,8 @@ def _as_array(data: Any) -> np.ndarray:
         return arr
     if arr.dtype.kind in "biu":
         return arr.astype(np.float64)
-    raise TypeError(f"Tensor needs numbers, got {type(data).__name__} with dtype {arr.dtype}")
+    raise TypeError(_("Tensor needs numbers, got {kind} with dtype {dtype}").format(
+        kind=type(data).__name__, dtype=arr.dtype))
 
 
 def _lift(x: Any) -> Tensor:
@@ -68,8 +70,9 @@ def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple[int, ...]:
     try:
         return np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"'{op}' cannot broadcast shapes {a.shape} and {b.shape}: each axis, counted "
-                         "from the right, must be equal or 1") from None
+        raise ValueError(_("'{op}' cannot broadcast shapes {a_shape} and {b_shape}: each axis, counted "
+                           "from the right, must be equal or 1").format(op=op, a_shape=a.shape, b_shape=b.shape)
+                         ) from None
 
 
 class Tensor(DerivedOperators):
@@ -159,7 +162,7 @@ class Tensor(DerivedOperators):
 
     def __pow__(self, k: Any) -> Tensor:
         if not isinstance(k, numbers.Real) or isinstance(k, bool):
-            raise TypeError(f"Tensor ** k needs a Python number k, got {type(k).__name__}")
+            raise TypeError(_("Tensor ** k needs a Python number k, got {kind}").format(kind=type(k).__name__))
         a = self.data
         return self.from_op(f"**{k:g}", a ** k, (self, lambda g: g * k * a ** (k - 1)))
 
@@ -168,6 +171,8 @@ class Tensor(DerivedOperators):
     _lift = staticmethod(_lift)
 
     # ---- matrix product ---------------------------------------------------------------
+    # Its two errors stay in English: notebook 12 prints this method's source (inspect.getsource),
+    # so marking them for translation would change that notebook's stored output.
     def __matmul__(self, other: Any) -> Tensor:
         other = _lift(other)
         a, b = self.data, other.data
@@ -190,9 +195,9 @@ class Tensor(DerivedOperators):
         a = self.data
         if np.any(a <= 0):
             bad = int(np.sum(a <= 0))
-            raise ValueError(f"log needs positive values; {bad} of {a.size} entries are <= 0 "
-                             f"(smallest {a.min():g}). For a loss, use log_softmax / cross_entropy, "
-                             "which never take the log of 0")
+            raise ValueError(_("log needs positive values; {bad} of {size} entries are <= 0 "
+                               "(smallest {smallest:g}). For a loss, use log_softmax / cross_entropy, "
+                               "which never take the log of 0").format(bad=bad, size=a.size, smallest=a.min()))
         return self.from_op("log", np.log(a), (self, lambda g: g / a))
 
     def tanh(self) -> Tensor:
@@ -231,8 +236,8 @@ class Tensor(DerivedOperators):
         try:
             out = self.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {old} ({self.size} entries) "
-                             f"into shape {tuple(shape)}") from None
+            raise ValueError(_("cannot reshape a tensor of shape {old} ({size} entries) into shape {shape}").format(
+                old=old, size=self.size, shape=tuple(shape))) from None
         return self.from_op("reshape", out, (self, lambda g: g.reshape(old)))
 
     def __getitem__(self, index: Any) -> Tensor:
@@ -250,10 +255,10 @@ class Tensor(DerivedOperators):
     def backward(self) -> None:
         """Fill ``.grad`` of every leaf this one-element tensor depends on (accumulating)."""
         if self.size != 1:
-            raise ValueError(f"backward() needs a one-element tensor (a scalar loss); this one has shape "
-                             f"{self.shape}: reduce it first, e.g. with .sum() or .mean()")
+            raise ValueError(_("backward() needs a one-element tensor (a scalar loss); this one has shape "
+                               "{shape}: reduce it first, e.g. with .sum() or .mean()").format(shape=self.shape))
         if not self.requires_grad:
-            raise RuntimeError("backward(): this tensor does not depend on any tensor with requires_grad=True")
+            raise RuntimeError(_("backward(): this tensor does not depend on any tensor with requires_grad=True"))
         grads: dict[int, np.ndarray] = {id(self): np.ones_like(self.data)}
         for node in reversed(topological_order(self)):
             g = grads.pop(id(node), None)
@@ -272,14 +277,14 @@ def _normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     if not all(isinstance(a, numbers.Integral) and -ndim <= a < ndim for a in axes):
-        raise ValueError(f"axis {axis} is out of range for a tensor with {ndim} axes")
+        raise ValueError(_("axis {axis} is out of range for a tensor with {ndim} axes").format(axis=axis, ndim=ndim))
     return tuple(sorted(int(a) % ndim for a in axes))
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every node ``root`` depends on, inputs before the ops that use them (iterative, so
     a chain of thousands of ops cannot hit Python's recursion limit)."""
-    return postorder(root, lambda node: [parent for parent, _ in node._parents])
+    return postorder(root, lambda node: [parent for parent, _vjp in node._parents])
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -299,12 +304,12 @@ def cross_entropy(logits: Tensor, targets: Any) -> Tensor:
     logits = _lift(logits)
     y = np.asarray(targets)
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy needs logits of shape (N, C), got {logits.shape}")
+        raise ValueError(_("cross_entropy needs logits of shape (N, C), got {shape}").format(shape=logits.shape))
     N, C = logits.shape
     if y.shape != (N,) or y.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy needs integer targets of shape ({N},), got dtype {y.dtype} "
-                         f"and shape {y.shape}")
+        raise ValueError(_("cross_entropy needs integer targets of shape ({N},), got dtype {dtype} "
+                           "and shape {shape}").format(N=N, dtype=y.dtype, shape=y.shape))
     if N and (y.min() < 0 or y.max() >= C):
-        raise ValueError(f"cross_entropy targets must be class indices in [0, {C - 1}], got "
-                         f"values from {y.min()} to {y.max()}")
+        raise ValueError(_("cross_entropy targets must be class indices in [0, {last}], got "
+                           "values from {low} to {high}").format(last=C - 1, low=y.min(), high=y.max()))
     return -log_softmax(logits, axis=1)[np.arange(N), y].mean()

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ._validate import as_float_array, check_positive_int, make_rng
+from .i18n import _
 from .layers import ArrayModule
 from .losses import Loss
 
@@ -50,19 +51,20 @@ class Trainer:
                  rng: np.random.Generator | None = None) -> None:
         who = "Trainer"
         if not isinstance(net, ArrayModule):
-            raise TypeError(f"{who}: net must be an ArrayModule, got {type(net).__name__}")
+            raise TypeError(_("{who}: net must be an ArrayModule, got {kind}").format(who=who, kind=type(net).__name__))
         if not isinstance(loss_fn, Loss):
-            raise TypeError(f"{who}: loss_fn must be a loss such as SoftmaxCrossEntropy(), "
-                            f"got {type(loss_fn).__name__}")
+            raise TypeError(_("{who}: loss_fn must be a loss such as SoftmaxCrossEntropy(), got {kind}").format(
+                who=who, kind=type(loss_fn).__name__))
         if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
-            raise TypeError(f"{who}: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
+            raise TypeError(_("{who}: optimizer must have step() and zero_grad(), got {kind}").format(
+                who=who, kind=type(optimizer).__name__))
         self.X = as_float_array(X, "X", who, ndim=2)
         y = np.asarray(y)
         if y.ndim == 0 or y.shape[0] != self.X.shape[0]:
-            raise ValueError(f"{who}: X has {self.X.shape[0]} rows but y has shape {y.shape}; "
-                             f"they need one target per row")
+            raise ValueError(_("{who}: X has {rows} rows but y has shape {shape}; they need one target per row").format(
+                who=who, rows=self.X.shape[0], shape=y.shape))
         if self.X.shape[0] == 0:
-            raise ValueError(f"{who}: the data set is empty")
+            raise ValueError(_("{who}: the data set is empty").format(who=who))
         self.y = y
         self.net, self.loss_fn, self.optimizer = net, loss_fn, optimizer
         N = self.X.shape[0]
@@ -98,13 +100,12 @@ class Trainer:
             if not math.isfinite(loss):
                 lr = getattr(self.optimizer, "lr", None)
                 bad = [p.name for p in self.net.parameters() if not np.isfinite(p.data).all()]
+                message = _("loss became {loss} at step {step}").format(loss=loss, step=self.step_count + 1)
                 if bad:
-                    tip = f"; these parameters hold nan or inf: {', '.join(bad)}"
+                    message += "; " + _("these parameters hold nan or inf: {names}").format(names=", ".join(bad))
                 elif lr is not None:
-                    tip = f"; try a smaller learning rate (lr={lr:g})"
-                else:
-                    tip = ""
-                raise FloatingPointError(f"loss became {loss} at step {self.step_count + 1}{tip}")
+                    message += "; " + _("try a smaller learning rate (lr={lr:g})").format(lr=lr)
+                raise FloatingPointError(message)
             self.net.backward_unchecked(self.loss_fn.backward(), False)
             self.optimizer.step()
             self.optimizer.zero_grad()
@@ -115,7 +116,7 @@ class Trainer:
     def run(self, n: int) -> list[float]:
         """``n`` steps; returns their losses (also appended to ``history``)."""
         n = check_positive_int(n, "n", "Trainer.run", minimum=0)
-        return [self.step() for _ in range(n)]
+        return [self.step() for _step in range(n)]
 
     def __repr__(self) -> str:
         return (f"Trainer({type(self.net).__name__}, {self.loss_fn!r}, {self.optimizer!r}, "
@@ -128,7 +129,7 @@ def predict(net: ArrayModule, X: Any) -> np.ndarray:
     A single output column (``C = 1``) is read as a logit: class 1 where it is > 0."""
     out = net.forward(X)
     if out.ndim != 2:
-        raise ValueError(f"predict expects the network to output (N, C), got {out.shape}")
+        raise ValueError(_("predict expects the network to output (N, C), got {shape}").format(shape=out.shape))
     if out.shape[1] == 1:
         return (out[:, 0] > 0).astype(np.int64)
     return out.argmax(axis=1).astype(np.int64)
@@ -139,7 +140,7 @@ def accuracy(net: ArrayModule, X: Any, y: Any) -> float:
     y = np.asarray(y)
     pred = predict(net, X)
     if y.shape != pred.shape:
-        raise ValueError(f"accuracy: y must have shape {pred.shape}, got {y.shape}")
+        raise ValueError(_("accuracy: y must have shape {shape}, got {got}").format(shape=pred.shape, got=y.shape))
     return float(np.mean(pred == y))
 
 
@@ -152,7 +153,8 @@ def shuffled_batches(N: int, batch_size: int, rng: np.random.Generator) -> list[
     N = check_positive_int(N, "N", "shuffled_batches")
     batch_size = check_positive_int(batch_size, "batch_size", "shuffled_batches")
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"shuffled_batches: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise TypeError(_("{who}: rng must be a numpy.random.Generator, got {kind}").format(
+            who="shuffled_batches", kind=type(rng).__name__))
     order = rng.permutation(N)
     return [order[start:start + batch_size] for start in range(0, N, batch_size)]
 
@@ -169,16 +171,20 @@ def train_val_split(X: Any, y: Any, val_fraction: float, rng: np.random.Generato
     X = as_float_array(X, "X", who)
     y = np.asarray(y)
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"{who}: X has {X.shape[0]} rows but y has shape {y.shape}; they need one target per row")
+        raise ValueError(_("{who}: X has {rows} rows but y has shape {shape}; they need one target per row").format(
+            who=who, rows=X.shape[0], shape=y.shape))
     if not 0 < float(val_fraction) < 1:
-        raise ValueError(f"{who}: val_fraction must be between 0 and 1, got {val_fraction!r}")
+        raise ValueError(_("{who}: val_fraction must be between 0 and 1, got {fraction}").format(
+            who=who, fraction=repr(val_fraction)))
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{who}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise TypeError(_("{who}: rng must be a numpy.random.Generator, got {kind}").format(
+            who=who, kind=type(rng).__name__))
     N = X.shape[0]
     n_val = int(round(float(val_fraction) * N))
     if not 0 < n_val < N:
-        raise ValueError(f"{who}: val_fraction={val_fraction} of {N} rows leaves {n_val} for validation "
-                         f"and {N - n_val} for training; both need at least one")
+        raise ValueError(_("{who}: val_fraction={fraction} of {N} rows leaves {n_val} for validation "
+                           "and {n_train} for training; both need at least one").format(
+                               who=who, fraction=val_fraction, N=N, n_val=n_val, n_train=N - n_val))
     order = rng.permutation(N)
     val, train = order[:n_val], order[n_val:]
     return X[train], y[train], X[val], y[val]
@@ -202,7 +208,7 @@ def fit(net: ArrayModule, loss_fn: Loss, optimizer: Any, X_train: Any, y_train: 
     epochs = check_positive_int(epochs, "epochs", "fit", minimum=0)
     trainer = Trainer(net, loss_fn, optimizer, X_train, y_train, batch_size=batch_size, rng=rng)
     history = FitHistory()
-    for _ in range(epochs):
+    for _epoch in range(epochs):
         losses = trainer.run(trainer.steps_per_epoch)
         history.train_loss.append(float(np.mean(losses)))
         history.val_accuracy.append(accuracy(net, X_val, y_val))

@@ -29,6 +29,7 @@ import inspect
 import numpy as np
 
 from ..functional import mlp_loss, mlp_loss_and_grad, sgd_train
+from ..i18n import _, ngettext
 from ..layers import Linear, ReLU, Sequential, sigmoid
 from ..losses import SoftmaxCrossEntropy, log_softmax_backward
 from .framework import exercise
@@ -51,18 +52,18 @@ def check_silu_backward(c):
         dout = c.rng.normal(size=shape)
         s = sigmoid(Z)
         local = s * (1.0 + Z * (1.0 - s))
-        with c.case(f"Z of shape {shape}"):
+        with c.case(_("Z of shape {shape}").format(shape=shape)):
             got = c.call(Z, dout)
             c.compare("dZ", got, dout * local, mistakes={
-                "you treated sigma(Z) as a constant: SiLU is the product Z * sigma(Z), so the "
-                "product rule gives sigma(Z) + Z * sigma'(Z)": dout * s,
-                "the product rule has two terms: you kept Z * sigma'(Z) but dropped sigma(Z) "
-                "(the derivative of the factor Z is 1)": dout * Z * s * (1.0 - s),
-                "that is the sigmoid's derivative sigma'(Z) = sigma(Z) (1 - sigma(Z)); "
-                "SiLU(Z) = Z * sigma(Z) needs the product rule": dout * s * (1.0 - s),
-                "this is the local derivative dH/dZ only: multiply it by the upstream gradient "
-                "dout (chain rule)": local,
-                "sigma'(Z) is sigma(Z) (1 - sigma(Z)), not Z (1 - Z): compute sigma(Z) first":
+                _("you treated sigma(Z) as a constant: SiLU is the product Z * sigma(Z), so the "
+                  "product rule gives sigma(Z) + Z * sigma'(Z)"): dout * s,
+                _("the product rule has two terms: you kept Z * sigma'(Z) but dropped sigma(Z) "
+                  "(the derivative of the factor Z is 1)"): dout * Z * s * (1.0 - s),
+                _("that is the sigmoid's derivative sigma'(Z) = sigma(Z) (1 - sigma(Z)); "
+                  "SiLU(Z) = Z * sigma(Z) needs the product rule"): dout * s * (1.0 - s),
+                _("this is the local derivative dH/dZ only: multiply it by the upstream gradient "
+                  "dout (chain rule)"): local,
+                _("sigma'(Z) is sigma(Z) (1 - sigma(Z)), not Z (1 - Z): compute sigma(Z) first"):
                     dout * s * (1.0 + Z * (1.0 - Z)),
             })
 
@@ -78,19 +79,20 @@ def check_torch_linear_backward(c):
         X = c.rng.normal(size=(N, n_in))
         W_t = c.rng.normal(size=(n_out, n_in))
         dout = c.rng.normal(size=(N, n_out))
-        with c.case(f"X of shape {X.shape}, W_t of shape {W_t.shape} (n_out, n_in)"):
+        with c.case(_("X of shape {x_shape}, W_t of shape {w_shape} (n_out, n_in)").format(
+                x_shape=X.shape, w_shape=W_t.shape)):
             dX, dW_t, db = c.call(X, W_t, dout, returns=("dX", "dW_t", "db"))
-            square = {"dX = dout @ W_t here: W_t is already the transpose of our W, so no .T":
+            square = {_("dX = dout @ W_t here: W_t is already the transpose of our W, so no .T"):
                       dout @ W_t.T} if n_in == n_out else {}
             c.compare("dX", dX, dout @ W_t, mistakes=square)
             got_shape = np.shape(dW_t) if dW_t is not None else None
             if n_in != n_out and got_shape == (n_in, n_out):
-                c.fail(f"`dW_t` has shape {got_shape}, our layout (n_in, n_out): PyTorch's weight has "
-                       f"shape (n_out, n_in) = {(n_out, n_in)}, and its gradient has the same shape. "
-                       "Transpose: dW_t = dout.T @ X.")
+                c.fail(_("`dW_t` has shape {shape}, our layout (n_in, n_out): PyTorch's weight has "
+                         "shape (n_out, n_in) = {torch_shape}, and its gradient has the same shape. "
+                         "Transpose: dW_t = dout.T @ X.").format(shape=got_shape, torch_shape=(n_out, n_in)))
             c.compare("dW_t", dW_t, dout.T @ X, mistakes={
-                "dW_t = dout.T @ X: you returned X.T @ dout, the gradient in our layout "
-                "(n_in, n_out); transpose it for PyTorch's (n_out, n_in)": X.T @ dout,
+                _("dW_t = dout.T @ X: you returned X.T @ dout, the gradient in our layout "
+                  "(n_in, n_out); transpose it for PyTorch's (n_out, n_in)"): X.T @ dout,
             })
             c.compare("db", db, dout.sum(axis=0), batch_size=N)
 
@@ -114,26 +116,29 @@ def check_log_softmax_backward(c):
         dout = c.rng.normal(size=shape)                # rows that do not sum to 1, nor to 0
         p = _softmax(Z)
         expected = log_softmax_backward(Z, dout)
-        big = f", entries near {offset:.0f}" if offset else ""
-        with c.case(f"Z of shape {shape}{big}"):
+        if offset:
+            description = _("Z of shape {shape}, entries near {offset:.0f}").format(shape=shape, offset=offset)
+        else:
+            description = _("Z of shape {shape}").format(shape=shape)
+        with c.case(description):
             with np.errstate(all="ignore"):
                 got = c.call(Z, dout)
             if offset and got is not None and np.shape(got) == shape:
                 with np.errstate(all="ignore"):
                     finite = np.all(np.isfinite(np.asarray(got, dtype=float)))
-                c.check(finite, "the result has inf or NaN for large logits: exp(Z) overflows "
-                        "(exp(710) is already inf). Subtract each row's maximum before exp: softmax "
-                        "does not change, and every exponent is <= 0 (notebook 06).")
+                c.check(finite, _("the result has inf or NaN for large logits: exp(Z) overflows "
+                                  "(exp(710) is already inf). Subtract each row's maximum before exp: softmax "
+                                  "does not change, and every exponent is <= 0 (notebook 06)."))
             mistakes = {
-                "you kept only the diagonal of the Jacobian, dS_i/dZ_i = 1 - p_i: each S_i = Z_i - "
-                "logsumexp(Z) depends on *every* Z_j through the logsumexp, so dZ_j collects "
-                "dout_j - p_j * (sum over i of dout_i)": dout * (1 - p),
-                "that is the backward pass of softmax (p * (dout - sum(dout * p))), not of log-softmax: "
-                "here dS_i/dZ_j = delta_ij - p_j": p * (dout - (dout * p).sum(axis=1, keepdims=True)),
-                "p_j must be multiplied by the sum of the upstream gradient over the row: "
-                "dZ = dout - p * dout.sum(axis=1, keepdims=True)": dout - p,
-                "this is the local derivative alone, with dout missing (chain rule)": 1 - p,
-                "sum over axis=1 (the classes of one example), not axis=0 (the batch)":
+                _("you kept only the diagonal of the Jacobian, dS_i/dZ_i = 1 - p_i: each S_i = Z_i - "
+                  "logsumexp(Z) depends on *every* Z_j through the logsumexp, so dZ_j collects "
+                  "dout_j - p_j * (sum over i of dout_i)"): dout * (1 - p),
+                _("that is the backward pass of softmax (p * (dout - sum(dout * p))), not of log-softmax: "
+                  "here dS_i/dZ_j = delta_ij - p_j"): p * (dout - (dout * p).sum(axis=1, keepdims=True)),
+                _("p_j must be multiplied by the sum of the upstream gradient over the row: "
+                  "dZ = dout - p * dout.sum(axis=1, keepdims=True)"): dout - p,
+                _("this is the local derivative alone, with dout missing (chain rule)"): 1 - p,
+                _("sum over axis=1 (the classes of one example), not axis=0 (the batch)"):
                     dout - p * dout.sum(axis=0, keepdims=True),
             }
             c.compare("dZ", got, expected, mistakes=mistakes)
@@ -164,7 +169,7 @@ class _Model:
     def __call__(self, X):
         run = self._run
         if isinstance(X, (_Logits, _LossValue)):
-            raise TypeError("model(...) expects the input batch X")
+            raise TypeError(_("model(...) expects the input batch X"))
         run.graph += 1
         run.events.append("forward")
         return _Logits(run, run.net.forward(np.asarray(X, dtype=float)), run.graph)
@@ -205,11 +210,11 @@ class _LossValue:
     def backward(self):
         run = self._run
         if self._done:
-            raise RuntimeError("Trying to backward through the graph a second time (PyTorch's error): "
-                               "each step needs a new forward pass, model(X) and loss_fn(...) inside the loop")
+            raise RuntimeError(_("Trying to backward through the graph a second time (PyTorch's error): "
+                                 "each step needs a new forward pass, model(X) and loss_fn(...) inside the loop"))
         if self._graph != run.graph:
-            raise RuntimeError("backward() on the loss of an earlier forward pass: compute the loss of "
-                               "the latest model(X) and call backward() on it")
+            raise RuntimeError(_("backward() on the loss of an earlier forward pass: compute the loss of "
+                                 "the latest model(X) and call backward() on it"))
         self._done = True
         run.events.append("backward")
         run.net.backward(run.loss.backward(), input_grad=False)
@@ -234,7 +239,8 @@ class _CrossEntropyLoss:
     def __call__(self, logits, y):
         run = self._run
         if not isinstance(logits, _Logits):
-            raise TypeError(f"loss_fn(logits, y) expects model(X) as its first argument, got {type(logits).__name__}")
+            raise TypeError(_("loss_fn(logits, y) expects model(X) as its first argument, got {kind}").format(
+                kind=type(logits).__name__))
         run.events.append("loss")
         return _LossValue(run, run.loss.forward(logits.value, y), logits._graph)
 
@@ -274,17 +280,20 @@ def _order_problem(events: list[str], steps: int) -> str | None:
     """The first wrong order in the recorded calls, said in PyTorch's words."""
     n = {name: events.count(name) for name in ("forward", "loss", "backward", "step", "zero_grad")}
     if n["backward"] == 0:
-        return ("loss.backward() is never called: without it no gradient is computed, "
-                "and optimizer.step() has nothing to apply")
+        return _("loss.backward() is never called: without it no gradient is computed, "
+                 "and optimizer.step() has nothing to apply")
     if n["step"] == 0:
-        return ("optimizer.step() is never called: the gradients are computed, but the "
-                "parameters never change")
+        return _("optimizer.step() is never called: the gradients are computed, but the "
+                 "parameters never change")
     if n["forward"] < steps:
-        return (f"model(X) ran {n['forward']} time(s) for {steps} steps: each step needs its own "
-                "forward pass (the weights changed), inside the loop")
+        return ngettext("model(X) ran {forward} time(s) for {steps} steps: each step needs its own "
+                        "forward pass (the weights changed), inside the loop",
+                        "model(X) ran {forward} time(s) for {steps} steps: each step needs its own "
+                        "forward pass (the weights changed), inside the loop", n["forward"]).format(
+                            forward=n["forward"], steps=steps)
     if n["backward"] > n["step"]:
-        return (f"loss.backward() ran {n['backward']} times but optimizer.step() {n['step']} times: "
-                "one of each per step")
+        return _("loss.backward() ran {backward} times but optimizer.step() {step} times: "
+                 "one of each per step").format(backward=n["backward"], step=n["step"])
     last_forward = last_backward = last_zero = -1
     for i, event in enumerate(events):
         if event == "forward":
@@ -295,18 +304,21 @@ def _order_problem(events: list[str], steps: int) -> str | None:
             last_zero = i
         elif event == "step":
             if last_backward < last_forward:
-                return ("optimizer.step() runs before loss.backward() in a step: each update uses the "
-                        "gradient of the step before. The order is forward, loss, backward, step")
+                return _("optimizer.step() runs before loss.backward() in a step: each update uses the "
+                         "gradient of the step before. The order is forward, loss, backward, step")
             if last_zero > last_backward:
-                return ("optimizer.zero_grad() runs between loss.backward() and optimizer.step(): it wipes "
-                        "the gradient before the update uses it. Zero at the start of the step (or "
-                        "after step())")
+                return _("optimizer.zero_grad() runs between loss.backward() and optimizer.step(): it wipes "
+                         "the gradient before the update uses it. Zero at the start of the step (or "
+                         "after step())")
     if steps > 1 and n["zero_grad"] == 0:
-        return ("optimizer.zero_grad() is never called: backward() adds into .grad, so every step "
-                "uses the sum of all gradients so far (notebook 07)")
+        return _("optimizer.zero_grad() is never called: backward() adds into .grad, so every step "
+                 "uses the sum of all gradients so far (notebook 07)")
     if steps > 1 and n["zero_grad"] < steps - 1:
-        return (f"optimizer.zero_grad() ran {n['zero_grad']} time(s) in {steps} steps: once per step, "
-                "or the gradients of several steps add up")
+        return ngettext("optimizer.zero_grad() ran {zero_grad} time(s) in {steps} steps: once per step, "
+                        "or the gradients of several steps add up",
+                        "optimizer.zero_grad() ran {zero_grad} time(s) in {steps} steps: once per step, "
+                        "or the gradients of several steps add up", n["zero_grad"]).format(
+                            zero_grad=n["zero_grad"], steps=steps)
     return None
 
 
@@ -329,12 +341,13 @@ def check_torch_train(c):
         start = [p.data.copy() for p in net.parameters()]
         run = _TorchLikeRun(net, lr)
         layers = " -> ".join(f"Linear({a}, {b})" for a, b in zip(sizes[:-1], sizes[1:]))
-        with c.case(f"{layers} with ReLU between, a batch of {N}, steps={steps}, lr={lr}"):
+        with c.case(_("{layers} with ReLU between, a batch of {N}, steps={steps}, lr={lr}").format(
+                layers=layers, N=N, steps=steps, lr=lr)):
             got = c.run(c.student, run.model, run.loss_fn, run.optimizer, X.copy(), y.copy(), steps,
                         name=c.name, copy_args=False)
             ref_losses = []
             loss_fn = SoftmaxCrossEntropy()
-            for _ in range(steps):
+            for _step in range(steps):
                 ref_losses.append(loss_fn.forward(ref_net.forward(X), y))
                 ref_net.backward(loss_fn.backward(), input_grad=False)
                 for p in ref_net.parameters():
@@ -345,20 +358,23 @@ def check_torch_train(c):
                 c.fail(problem + ".")
             moved = [p.data - s for p, s in zip(net.parameters(), start)]
             ref_moved = [p.data - s for p, s in zip(ref_net.parameters(), start)]
-            for (name, _), m, r in zip(net.named_parameters(), moved, ref_moved):
-                c.compare(f"the change of parameter {name} over the {steps} steps", m, r)
+            for (name, _p), m, r in zip(net.named_parameters(), moved, ref_moved):
+                c.compare(_("the change of parameter {name} over the {steps} steps").format(name=name, steps=steps),
+                          m, r)
             if got is None:
-                c.fail("`torch_train` returned None: return the list of the losses, one float per step.")
+                c.fail(_("`torch_train` returned None: return the list of the losses, one float per step."))
             if not isinstance(got, (list, tuple)):
-                c.fail(f"`torch_train` should return a list of {steps} floats, got {type(got).__name__}.")
+                c.fail(_("`torch_train` should return a list of {steps} floats, got {kind}.").format(
+                    steps=steps, kind=type(got).__name__))
             if any(isinstance(v, (_LossValue, _Logits)) for v in got):
-                c.fail("the list holds loss tensors, not numbers: append loss.item(). In PyTorch a "
-                       "kept tensor also keeps its whole graph alive, step after step.")
-            c.check(len(got) == steps, f"`torch_train` should return {steps} losses (one per step), got {len(got)}.")
+                c.fail(_("the list holds loss tensors, not numbers: append loss.item(). In PyTorch a "
+                         "kept tensor also keeps its whole graph alive, step after step."))
+            c.check(len(got) == steps, _("`torch_train` should return {steps} losses (one per step), got {got}.").format(
+                steps=steps, got=len(got)))
             after = loss_fn.forward(ref_net.forward(X), y)
-            c.compare("the returned losses", list(got), ref_losses, mistakes={
-                "these are the losses after each update: record loss.item() of the loss you call "
-                "backward() on, computed before optimizer.step()": ref_losses[1:] + [after],
+            c.compare(_("the returned losses"), list(got), ref_losses, mistakes={
+                _("these are the losses after each update: record loss.item() of the loss you call "
+                  "backward() on, computed before optimizer.step()"): ref_losses[1:] + [after],
             } if steps > 1 else None)
 
 
@@ -422,9 +438,10 @@ def check_mlp_loss(c):
     stable for large logits, and pure (``params`` unchanged)."""
     numpy_uses = _numpy_calls(c.student)
     if numpy_uses:
-        c.fail(f"`mlp_loss` calls {', '.join(numpy_uses)} directly: write xp.{numpy_uses[0].split('.')[1]} "
-               "and so on. The same code then runs on numpy (xp=np) and on jax.numpy (xp=jnp), where "
-               "jax.grad has to see every operation; numpy cannot compute on JAX's traced values.")
+        c.fail(_("`mlp_loss` calls {calls} directly: write xp.{first} "
+                 "and so on. The same code then runs on numpy (xp=np) and on jax.numpy (xp=jnp), where "
+                 "jax.grad has to see every operation; numpy cannot compute on JAX's traced values.").format(
+                     calls=", ".join(numpy_uses), first=numpy_uses[0].split(".")[1]))
     for sizes, N, scale in c.cases([((2, 6, 5, 3), 7, 1.0), ((2, 4, 4, 3), 5, 3000.0)],
                                    hidden=[((3, 8, 6, 4), 10, 1.0), ((2, 32, 32, 3), 300, 1.0),
                                            ((2, 5, 5, 3), 1, 1.0), ((4, 6, 3, 5), 9, 5000.0)]):
@@ -433,37 +450,40 @@ def check_mlp_loss(c):
         y = c.rng.integers(0, sizes[-1], size=N)
         before = _snapshot(params)
         expected = mlp_loss(params, X, y)
-        big = ", with logits in the thousands" if scale > 1 else ""
-        with c.case(f"layer sizes {sizes}, a batch of {N}{big}"):
+        if scale > 1:
+            description = _("layer sizes {sizes}, a batch of {N}, with logits in the thousands")
+        else:
+            description = _("layer sizes {sizes}, a batch of {N}")
+        with c.case(description.format(sizes=sizes, N=N)):
             xp = _RecordingXp()
             with np.errstate(all="ignore"):
                 got = c.run(c.student, params, X.copy(), y.copy(), xp, name=c.name, copy_args=False)
             changed = _mutated(params, before)
             if changed:
-                c.fail(f"`mlp_loss` changed params[{changed[0]!r}]: a pure function only reads its inputs "
-                       "(JAX arrays cannot even be changed).")
+                c.fail(_("`mlp_loss` changed params[{key}]: a pure function only reads its inputs "
+                         "(JAX arrays cannot even be changed).").format(key=repr(changed[0])))
             if got is None:
-                c.fail("`mlp_loss` returned None: return the loss, one number (did you forget `return`?).")
-            c.check(xp.used, "`mlp_loss` never used `xp`: take every array function from xp (xp.exp, "
-                    "xp.log, xp.maximum, ...), so the same code runs on numpy and on jax.numpy.")
+                c.fail(_("`mlp_loss` returned None: return the loss, one number (did you forget `return`?)."))
+            c.check(xp.used, _("`mlp_loss` never used `xp`: take every array function from xp (xp.exp, "
+                               "xp.log, xp.maximum, ...), so the same code runs on numpy and on jax.numpy."))
             if scale > 1 and got is not None:
                 with np.errstate(all="ignore"):
                     value = np.asarray(got, dtype=float) if not isinstance(got, dict) else np.nan
                 if np.shape(value) == () and not np.isfinite(value):
-                    c.fail("the loss is inf or NaN for large logits: exp overflows. Compute the log-softmax "
-                           "stably: subtract each row's maximum before exp (notebook 06).")
+                    c.fail(_("the loss is inf or NaN for large logits: exp overflows. Compute the log-softmax "
+                             "stably: subtract each row's maximum before exp (notebook 06)."))
             with np.errstate(all="ignore"):
                 wrong = {
-                    "you used tanh; notebook 07's network has ReLU between its Linear layers "
-                    "(xp.maximum(Z, 0))": mlp_loss(params, X, y, activation="tanh"),
-                    "the last layer has a ReLU too: the logits come straight out of the last "
-                    "Linear layer (a ReLU there would forbid negative logits)": _relu_everywhere(params, X, y),
-                    "no activation between the Linear layers: apply the ReLU after the first two": (
+                    _("you used tanh; notebook 07's network has ReLU between its Linear layers "
+                      "(xp.maximum(Z, 0))"): mlp_loss(params, X, y, activation="tanh"),
+                    _("the last layer has a ReLU too: the logits come straight out of the last "
+                      "Linear layer (a ReLU there would forbid negative logits)"): _relu_everywhere(params, X, y),
+                    _("no activation between the Linear layers: apply the ReLU after the first two"): (
                         _no_activation(params, X, y)),
-                    "you averaged the probabilities of the labels, not their logs: the loss is "
-                    "-mean(log p[n, y_n])": -np.mean(_softmax(_logits(params, X))[np.arange(N), y]),
+                    _("you averaged the probabilities of the labels, not their logs: the loss is "
+                      "-mean(log p[n, y_n])"): -np.mean(_softmax(_logits(params, X))[np.arange(N), y]),
                 }
-            c.compare("the loss", got, expected, batch_size=N, rtol=1e-9, atol=1e-12, mistakes=wrong)
+            c.compare(_("the loss"), got, expected, batch_size=N, rtol=1e-9, atol=1e-12, mistakes=wrong)
 
 
 def _logits(params, X, last_relu=False, act=True):
@@ -521,43 +541,45 @@ def check_sgd_train(c):
         no_lr = sgd_train(mlp_loss_and_grad, before, X, y, 1.0, steps)[0]
         uphill = sgd_train(mlp_loss_and_grad, before, X, y, -lr, steps)[0]
         counter = _CountingLossAndGrad()
-        with c.case(f"layer sizes {sizes}, a batch of {N}, steps={steps}, lr={lr}"):
+        with c.case(_("layer sizes {sizes}, a batch of {N}, steps={steps}, lr={lr}").format(
+                sizes=sizes, N=N, steps=steps, lr=lr)):
             given = dict(params)
             got = c.run(c.student, counter, params, X.copy(), y.copy(), lr, steps, name=c.name,
                         copy_args=False, returns=("params", "losses"))
             new_params, losses = got
             if given.keys() != params.keys() or any(given[k] is not params[k] for k in given):
-                c.fail("the caller's dict `params` was changed (a key assigned): build a new dict, e.g. "
-                       "{k: params[k] - lr * grads[k] for k in params}, and return it.")
+                c.fail(_("the caller's dict `params` was changed (a key assigned): build a new dict, e.g. "
+                         "{{k: params[k] - lr * grads[k] for k in params}}, and return it.").format())
             changed = _mutated(params, before)
             if changed:
-                c.fail(f"the caller's params[{changed[0]!r}] changed: in the functional style a step builds "
-                       "new arrays (params[k] - lr * grads[k]) and returns them; `-=` changes the caller's "
-                       "arrays in numpy, and JAX arrays cannot be changed at all.")
-            c.check(counter.calls == steps, f"loss_and_grad was called {counter.calls} times for {steps} "
-                    "steps: once per step, at that step's parameters.")
+                c.fail(_("the caller's params[{key}] changed: in the functional style a step builds "
+                         "new arrays (params[k] - lr * grads[k]) and returns them; `-=` changes the caller's "
+                         "arrays in numpy, and JAX arrays cannot be changed at all.").format(key=repr(changed[0])))
+            c.check(counter.calls == steps, _("loss_and_grad was called {calls} times for {steps} "
+                                              "steps: once per step, at that step's parameters.").format(
+                                                  calls=counter.calls, steps=steps))
             if not isinstance(new_params, dict):
-                c.fail(f"the first value returned should be the new params, a dict with the keys "
-                       f"{sorted(params)}; got {type(new_params).__name__}.")
+                c.fail(_("the first value returned should be the new params, a dict with the keys "
+                         "{keys}; got {kind}.").format(keys=sorted(params), kind=type(new_params).__name__))
             c.check(sorted(new_params) == sorted(params),
-                    f"the new params should have the keys {sorted(params)}, got {sorted(new_params)}.")
+                    _("the new params should have the keys {keys}, got {got}.").format(
+                        keys=sorted(params), got=sorted(new_params)))
+            uphill_message = _("the parameters moved uphill: the update is params - lr * grads (minus)")
             for k in sorted(params):
-                c.compare(f"the change of params[{k!r}]", np.asarray(new_params[k], dtype=float) - before[k],
-                          ref_params[k] - before[k], rtol=1e-9, atol=1e-12, mistakes={
-                              "the parameters moved uphill: the update is params - lr * grads (minus)":
-                                  uphill[k] - before[k],
-                              "the learning rate is missing: the update is params - lr * grads":
-                                  no_lr[k] - before[k],
-                          } if lr != 1.0 else {
-                              "the parameters moved uphill: the update is params - lr * grads (minus)":
-                                  uphill[k] - before[k]})
+                mistakes = {uphill_message: uphill[k] - before[k]}
+                if lr != 1.0:
+                    mistakes[_("the learning rate is missing: the update is params - lr * grads")] = no_lr[k] - before[k]
+                c.compare(_("the change of params[{key}]").format(key=repr(k)),
+                          np.asarray(new_params[k], dtype=float) - before[k],
+                          ref_params[k] - before[k], rtol=1e-9, atol=1e-12, mistakes=mistakes)
+            got_length = len(losses) if isinstance(losses, (list, tuple)) else type(losses).__name__
             c.check(isinstance(losses, (list, tuple)) and len(losses) == steps,
-                    f"the losses should be a list with one number per step ({steps}), got "
-                    f"{len(losses) if isinstance(losses, (list, tuple)) else type(losses).__name__}.")
+                    _("the losses should be a list with one number per step ({steps}), got {got}.").format(
+                        steps=steps, got=got_length))
             after = mlp_loss(ref_params, X, y)
-            c.compare("the losses", _floats(losses), ref_losses, rtol=1e-9, atol=1e-12, mistakes={
-                "these are the losses after each update: record the loss that loss_and_grad returns, "
-                "at the parameters before the update": ref_losses[1:] + [after],
+            c.compare(_("the losses"), _floats(losses), ref_losses, rtol=1e-9, atol=1e-12, mistakes={
+                _("these are the losses after each update: record the loss that loss_and_grad returns, "
+                  "at the parameters before the update"): ref_losses[1:] + [after],
             } if steps > 1 else None)
 
 

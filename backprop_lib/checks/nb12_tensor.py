@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import _
 from ..losses import softmax
 from ..tensor import Tensor, log_softmax
 from .framework import exercise
@@ -41,16 +42,17 @@ def check_sum_vjp(c):
         expected = _engine_vjp(lambda t: t.sum(axis=axis, keepdims=keepdims), x, g)
         count = x.size // max(np.size(y), 1)
         mistakes = {
-            "that is the VJP of the mean: a sum passes g on unchanged, without dividing by the count":
+            _("that is the VJP of the mean: a sum passes g on unchanged, without dividing by the count"):
                 expected / count,
         }
         if axis is not None and not keepdims:
             try:
-                mistakes["g was stretched along the wrong axis: put the summed axis back first "
-                         "(np.expand_dims(g, axis)), then broadcast to the input's shape"] = np.broadcast_to(g, shape)
+                mistakes[_("g was stretched along the wrong axis: put the summed axis back first "
+                           "(np.expand_dims(g, axis)), then broadcast to the input's shape")] = np.broadcast_to(g, shape)
             except ValueError:
                 pass
-        with c.case(f"x of shape {shape}, axis={axis}, keepdims={keepdims}"):
+        with c.case(_("x of shape {shape}, axis={axis}, keepdims={keepdims}").format(
+                shape=shape, axis=axis, keepdims=keepdims)):
             got = c.call(g, shape, axis, keepdims)
             c.compare("dx", got, expected, mistakes=mistakes)
 
@@ -67,11 +69,11 @@ def check_gather_vjp(c):
         expected = _engine_vjp(lambda t: t[index], x, g)
         once = np.zeros(shape)
         once[index] += g  # what assignment-style accumulation gives: the last repeat wins
-        with c.case(f"x of shape {shape}, index {index.tolist()}"):
+        with c.case(_("x of shape {shape}, index {index}").format(shape=shape, index=index.tolist())):
             got = c.call(g, shape, index)
             c.compare("dx", got, expected, mistakes={
-                "a repeated index got the gradient of only one of its uses: `dx[index] += g` does not add "
-                "repeats (numpy buffers the assignment); use np.add.at(dx, index, g)": once,
+                _("a repeated index got the gradient of only one of its uses: `dx[index] += g` does not add "
+                  "repeats (numpy buffers the assignment); use np.add.at(dx, index, g)"): once,
             })
 
 
@@ -85,15 +87,15 @@ def check_log_softmax_vjp(c):
         g = c.rng.normal(size=shape)
         expected = _engine_vjp(lambda t: log_softmax(t, axis=-1), x, g)
         p = softmax(x, axis=-1)
-        with c.case(f"x of shape {shape}"):
+        with c.case(_("x of shape {shape}").format(shape=shape)):
             got = c.call(g, x)
             c.compare("dx", got, expected, mistakes={
-                "this is g - softmax(x): it assumes the row of g sums to 1, as it does for cross-entropy "
-                "with one-hot targets; in general multiply softmax(x) by the row sum of g": g - p,
-                "only the diagonal of the Jacobian (g * (1 - softmax(x)), the same as g - softmax(x) * g): "
-                "each output depends on every input of its row, so softmax(x) multiplies the row SUM of g":
+                _("this is g - softmax(x): it assumes the row of g sums to 1, as it does for cross-entropy "
+                  "with one-hot targets; in general multiply softmax(x) by the row sum of g"): g - p,
+                _("only the diagonal of the Jacobian (g * (1 - softmax(x)), the same as g - softmax(x) * g): "
+                  "each output depends on every input of its row, so softmax(x) multiplies the row SUM of g"):
                     g * (1 - p),
-                "the sum of g runs over the whole array: sum each row (axis=-1, keepdims=True)":
+                _("the sum of g runs over the whole array: sum each row (axis=-1, keepdims=True)"):
                     g - p * g.sum(),
             })
 
@@ -108,14 +110,14 @@ def check_max_vjp(c):
         g = c.rng.normal(size=shape[0])
         expected = np.zeros(shape)
         expected[np.arange(shape[0]), x.argmax(axis=-1)] = g
-        with c.case(f"x of shape {shape}"):
+        with c.case(_("x of shape {shape}").format(shape=shape)):
             got = c.call(g, x)
             c.compare("dx", got, expected, mistakes={
-                "every entry of the row got g, as for a sum: max routes the gradient to the winner only":
+                _("every entry of the row got g, as for a sum: max routes the gradient to the winner only"):
                     np.broadcast_to(g[:, None], shape),
-                "the gradient went to the smallest entry of each row (argmin): route it to the largest":
+                _("the gradient went to the smallest entry of each row (argmin): route it to the largest"):
                     _route(g, x.argmin(axis=-1), shape),
-                "g was split evenly over the row, as for a mean: max routes all of it to the winner":
+                _("g was split evenly over the row, as for a mean: max routes all of it to the winner"):
                     np.broadcast_to(g[:, None] / shape[1], shape),
             })
 

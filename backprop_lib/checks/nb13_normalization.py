@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient
+from ..i18n import _
 from ..normalization import BatchNorm1d, LayerNorm, normalize_backward
 from .framework import exercise
 
@@ -58,20 +59,24 @@ def _check_affine_grads(c, dout, X_hat, dgamma, dbeta, got):
     square = N == d
     for name, value in (("dgamma", got[1]), ("dbeta", got[2])):
         if not square and np.shape(value) == (N,):
-            c.fail(f"`{name}` has shape ({N},), one entry per example: it was summed over the features "
-                   f"(axis=1). {name[1:]} has one entry per feature, shared by every example, so sum over "
-                   f"the examples, axis=0, for shape ({d},)")
+            c.fail(_("`{name}` has shape ({N},), one entry per example: it was summed over the features "
+                     "(axis=1). {parameter} has one entry per feature, shared by every example, so sum over "
+                     "the examples, axis=0, for shape ({d},)").format(name=name, N=N, parameter=name[1:], d=d))
     c.compare("dbeta", got[2], dbeta, mistakes={
-        "dbeta was summed over the features (axis=1): beta has one entry per feature, shared by every "
-        "example, so sum over the examples, axis=0": dout.sum(axis=1),
+        _("dbeta was summed over the features (axis=1): beta has one entry per feature, shared by every "
+          "example, so sum over the examples, axis=0"): dout.sum(axis=1),
     } if square else {})
     c.compare("dgamma", got[1], dgamma, mistakes={
-        "dgamma is missing the factor X_hat: Y = gamma * X_hat + beta, so dgamma = sum(dout * X_hat, axis=0)":
+        _("dgamma is missing the factor X_hat: Y = gamma * X_hat + beta, so dgamma = sum(dout * X_hat, axis=0)"):
             dout.sum(axis=0),
     } | ({
-        "dgamma was summed over the features (axis=1): gamma has one entry per feature, shared by every "
-        "example, so sum over the examples, axis=0": (dout * X_hat).sum(axis=1),
+        _("dgamma was summed over the features (axis=1): gamma has one entry per feature, shared by every "
+          "example, so sum over the examples, axis=0"): (dout * X_hat).sum(axis=1),
     } if square else {}))
+
+
+def _against_finite_differences(name: str) -> str:
+    return _("{name} (against centered finite differences of the forward pass)").format(name=name)
 
 
 @exercise("Exercise 13.1", "batchnorm_backward")
@@ -83,31 +88,30 @@ def check_batchnorm_backward(c):
         dout = c.rng.normal(size=(N, d))
         X_hat, s, (dX, dgamma, dbeta), numeric = _reference(BatchNorm1d(d), X, gamma, beta, dout)
         wrong = _wrong_dX(dout * gamma, X_hat, s, 0, N)
-        with c.case(f"a batch of N = {N} examples with d = {d} features"):
+        with c.case(_("a batch of N = {N} examples with d = {d} features").format(N=N, d=d)):
             got = c.call(dout, X_hat, s, gamma, returns=("dX", "dgamma", "dbeta"))
             _check_affine_grads(c, dout, X_hat, dgamma, dbeta, got)
             mistakes = {
-                "mu and the variance were treated as constants: in training they are computed from the batch, "
-                "so every X[n] also moves the mean and the variance, and through them every output of its column":
+                _("mu and the variance were treated as constants: in training they are computed from the batch, "
+                  "so every X[n] also moves the mean and the variance, and through them every output of its column"):
                     wrong["const"],
-                "the path through the mean is missing (mu treated as a constant): subtract the column mean of "
-                "dX_hat": wrong["const_mu"],
-                "the path through the variance is missing (var treated as a constant): subtract "
-                "X_hat * mean(dX_hat * X_hat) down each column": wrong["const_var"],
-                "gamma is missing: the gradient reaches X_hat as dout * gamma": normalize_backward(dout, X_hat, s, 0),
-                "the statistics were taken along the rows (axis=1), as in LayerNorm: batch normalization "
-                "averages each feature over the examples, axis=0": (
+                _("the path through the mean is missing (mu treated as a constant): subtract the column mean of "
+                  "dX_hat"): wrong["const_mu"],
+                _("the path through the variance is missing (var treated as a constant): subtract "
+                  "X_hat * mean(dX_hat * X_hat) down each column"): wrong["const_var"],
+                _("gamma is missing: the gradient reaches X_hat as dout * gamma"): normalize_backward(dout, X_hat, s, 0),
+                _("the statistics were taken along the rows (axis=1), as in LayerNorm: batch normalization "
+                  "averages each feature over the examples, axis=0"): (
                     (dout * gamma - (dout * gamma).mean(axis=1, keepdims=True)
                      - X_hat * (dout * gamma * X_hat).mean(axis=1, keepdims=True)) / s),
             }
             if wrong["n_minus_1"] is not None:
-                mistakes["divided by N - 1 instead of N: the variance that normalizes is the biased one, "
-                         "(1/N) sum (X - mu)^2, so its derivative has 1/N too (N - 1 is only for the running "
-                         "variance)"] = wrong["n_minus_1"]
+                mistakes[_("divided by N - 1 instead of N: the variance that normalizes is the biased one, "
+                           "(1/N) sum (X - mu)^2, so its derivative has 1/N too (N - 1 is only for the running "
+                           "variance)")] = wrong["n_minus_1"]
             c.compare("dX", got[0], dX, mistakes=mistakes)
             if k == 0:
-                c.compare("dX (against centered finite differences of the forward pass)", got[0], numeric,
-                          rtol=1e-5, atol=1e-7)
+                c.compare(_against_finite_differences("dX"), got[0], numeric, rtol=1e-5, atol=1e-7)
 
 
 @exercise("Exercise 13.2", "layernorm_backward")
@@ -119,26 +123,25 @@ def check_layernorm_backward(c):
         dout = c.rng.normal(size=(N, d))
         Z_hat, s, (dZ, dgamma, dbeta), numeric = _reference(LayerNorm(d), Z, gamma, beta, dout)
         wrong = _wrong_dX(dout * gamma, Z_hat, s, 1, d)
-        with c.case(f"Z of shape ({N}, {d})"):
+        with c.case(_("Z of shape ({N}, {d})").format(N=N, d=d)):
             got = c.call(dout, Z_hat, s, gamma, returns=("dZ", "dgamma", "dbeta"))
             _check_affine_grads(c, dout, Z_hat, dgamma, dbeta, got)
             mistakes = {
-                "the row's mean and spread were treated as constants: each Z[n, j] moves its row's mean and "
-                "spread, and through them every output of its row": wrong["const"],
-                "the path through the mean is missing: subtract the row mean of dZ_hat": wrong["const_mu"],
-                "the path through the spread is missing: subtract Z_hat * mean(dZ_hat * Z_hat) along each row":
+                _("the row's mean and spread were treated as constants: each Z[n, j] moves its row's mean and "
+                  "spread, and through them every output of its row"): wrong["const"],
+                _("the path through the mean is missing: subtract the row mean of dZ_hat"): wrong["const_mu"],
+                _("the path through the spread is missing: subtract Z_hat * mean(dZ_hat * Z_hat) along each row"):
                     wrong["const_var"],
-                "gamma is missing: the gradient reaches Z_hat as dout * gamma": normalize_backward(dout, Z_hat, s, 1),
+                _("gamma is missing: the gradient reaches Z_hat as dout * gamma"): normalize_backward(dout, Z_hat, s, 1),
             }
             if N > 1:
-                mistakes["the means were taken down the columns (axis=0), as in BatchNorm: layer normalization "
-                         "averages each example over its features, axis=1"] = (
+                mistakes[_("the means were taken down the columns (axis=0), as in BatchNorm: layer normalization "
+                           "averages each example over its features, axis=1")] = (
                     (dout * gamma - (dout * gamma).mean(axis=0, keepdims=True)
                      - Z_hat * (dout * gamma * Z_hat).mean(axis=0, keepdims=True)) / s)
             if wrong["n_minus_1"] is not None:
-                mistakes["divided by d - 1 instead of d: the spread uses the biased variance (1/d) sum (Z - mu)^2"
+                mistakes[_("divided by d - 1 instead of d: the spread uses the biased variance (1/d) sum (Z - mu)^2")
                          ] = wrong["n_minus_1"]
             c.compare("dZ", got[0], dZ, mistakes=mistakes)
             if k == 0:
-                c.compare("dZ (against centered finite differences of the forward pass)", got[0], numeric,
-                          rtol=1e-5, atol=1e-7)
+                c.compare(_against_finite_differences("dZ"), got[0], numeric, rtol=1e-5, atol=1e-7)

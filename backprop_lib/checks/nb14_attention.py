@@ -15,6 +15,7 @@ import numpy as np
 from ..attention import attention_backward as reference_backward
 from ..attention import attention_forward
 from ..attention import softmax_vjp as reference_softmax_vjp
+from ..i18n import _
 from ..losses import softmax
 from .framework import exercise
 
@@ -28,20 +29,20 @@ def check_softmax_vjp(c):
         A = softmax(c.rng.normal(size=shape) * 2, axis=-1)
         dA = c.rng.normal(size=shape)
         expected = reference_softmax_vjp(dA, A)
-        with c.case(f"A and dA of shape {shape}"):
+        with c.case(_("A and dA of shape {shape}").format(shape=shape)):
             got = c.call(dA, A)
             c.compare("dS", got, expected, mistakes={
-                "only the diagonal of the Jacobian, A (1 - A) dA: every score of a row moves every weight "
-                "of that row, so subtract the weighted row sum of dA": A * (1 - A) * dA,
-                "the row sum was taken over the whole array: sum each row (axis=-1, keepdims=True)":
+                _("only the diagonal of the Jacobian, A (1 - A) dA: every score of a row moves every weight "
+                  "of that row, so subtract the weighted row sum of dA"): A * (1 - A) * dA,
+                _("the row sum was taken over the whole array: sum each row (axis=-1, keepdims=True)"):
                     A * (dA - np.sum(dA * A)),
-                "the row sum is of dA alone: weight it by A, sum(dA * A) along the row":
+                _("the row sum is of dA alone: weight it by A, sum(dA * A) along the row"):
                     A * (dA - dA.sum(axis=-1, keepdims=True)),
-                "the leading factor A is missing: dS = A * (dA - rowsum(dA * A))":
+                _("the leading factor A is missing: dS = A * (dA - rowsum(dA * A))"):
                     dA - np.sum(dA * A, axis=-1, keepdims=True),
             } | ({
-                "the row sums lost their axis (keepdims=True is missing), so they were subtracted along "
-                "the wrong axis": A * (dA - np.sum(dA * A, axis=-1)),
+                _("the row sums lost their axis (keepdims=True is missing), so they were subtracted along "
+                  "the wrong axis"): A * (dA - np.sum(dA * A, axis=-1)),
             } if shape[-1] == shape[-2] else {}))
 
 
@@ -49,7 +50,7 @@ def check_softmax_vjp(c):
 def check_attention_backward(c):
     """``attention_backward(dO, Q, K, V, A)`` must return ``(dQ, dK, dV)`` (causal, scaled)."""
     for T, d in c.cases([(3, 2), (4, 4), (5, 3)], hidden=[(8, 4), (1, 3), (6, 8)]):
-        Q, K, V = (c.rng.normal(size=(T, d)) for _ in range(3))
+        Q, K, V = (c.rng.normal(size=(T, d)) for _i in range(3))
         O, cache = attention_forward(Q, K, V, causal=True)
         dO = c.rng.normal(size=O.shape)
         dQ, dK, dV = reference_backward(dO, cache)
@@ -59,16 +60,16 @@ def check_attention_backward(c):
         with c.case(f"T = {T}, d = {d}"):
             got = c.call(dO, Q, K, V, A, returns=("dQ", "dK", "dV"))
             c.compare("dV", got[2], dV, mistakes={
-                "dV = A dO? The weights are transposed: each value V_j collects from every query i that "
-                "looked at it, dV = A^T dO": A @ dO,
+                _("dV = A dO? The weights are transposed: each value V_j collects from every query i that "
+                  "looked at it, dV = A^T dO"): A @ dO,
             })
             c.compare("dQ", got[0], dQ, mistakes={
-                "the 1/sqrt(d) scale of the scores is missing from dQ": dS_unscaled @ K,
-                "divided by d instead of sqrt(d)": dS_unscaled @ K / d,
-                "dQ used the softmax VJP's diagonal only (A(1 - A) dA)": (A * (1 - A) * (dO @ V.T)) @ K / s,
+                _("the 1/sqrt(d) scale of the scores is missing from dQ"): dS_unscaled @ K,
+                _("divided by d instead of sqrt(d)"): dS_unscaled @ K / d,
+                _("dQ used the softmax VJP's diagonal only (A(1 - A) dA)"): (A * (1 - A) * (dO @ V.T)) @ K / s,
             })
             c.compare("dK", got[1], dK, mistakes={
-                "the 1/sqrt(d) scale of the scores is missing from dK": dS_unscaled.T @ Q,
-                "dK = dS Q? The scores are Q K^T, so K's gradient needs dS transposed: dK = dS^T Q / sqrt(d)":
+                _("the 1/sqrt(d) scale of the scores is missing from dK"): dS_unscaled.T @ Q,
+                _("dK = dS Q? The scores are Q K^T, so K's gradient needs dS transposed: dK = dS^T Q / sqrt(d)"):
                     dS_unscaled @ Q / s,
             })

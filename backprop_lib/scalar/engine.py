@@ -51,6 +51,8 @@ from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from typing import TypeVar
 
+from ..i18n import _
+
 __all__ = ["Value", "topological_order", "postorder", "zero_grad", "affine"]
 
 T = TypeVar("T")
@@ -63,7 +65,8 @@ def _as_float(x: object, what: str = "Value") -> float:
     if type(x) is float:  # the common case, checked first because it is cheap
         return x
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{what} expects a real number (int or float), got {type(x).__name__}")
+        raise TypeError(_("{what} expects a real number (int or float), got {kind}").format(
+            what=what, kind=type(x).__name__))
     return float(x)
 
 
@@ -98,14 +101,15 @@ class Value:
         self._local_grads = tuple(map(float, _local_grads))
         self._op = _op
         if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}")
+            raise TypeError(_("label must be a str, got {kind}").format(kind=type(label).__name__))
         if self._prev:  # a node built by hand, as in the lecture: check it is usable by backward()
             if not all(isinstance(child, Value) for child in self._prev):
-                raise TypeError("the children of a Value must be Values")
+                raise TypeError(_("the children of a Value must be Values"))
             if len(self._prev) != len(self._local_grads):
                 raise ValueError(
-                    f"a Value needs one local derivative per child: got {len(self._prev)} "
-                    f"children and {len(self._local_grads)} local derivatives (pass _local_grads=...)"
+                    _("a Value needs one local derivative per child: got {children} "
+                      "children and {locals} local derivatives (pass _local_grads=...)").format(
+                          children=len(self._prev), locals=len(self._local_grads))
                 )
 
     # ------------------------------------------------------------------ primitives
@@ -132,12 +136,15 @@ class Value:
             out = a**k
         except ZeroDivisionError:
             raise ZeroDivisionError(
-                f"{a!r} ** {k!r} is undefined: 0 to a negative power divides by zero (a / b is a * b**-1)"
+                _("{base} ** {exponent} is undefined: 0 to a negative power divides by zero "
+                  "(a / b is a * b**-1)").format(base=repr(a), exponent=repr(k))
             ) from None
         except OverflowError:
-            raise OverflowError(f"({a!r}) ** {k!r} is too large for a float (the largest is about 1.8e308)") from None
+            raise OverflowError(_("({base}) ** {exponent} is too large for a float "
+                                  "(the largest is about 1.8e308)").format(base=repr(a), exponent=repr(k))) from None
         if type(out) is complex:
-            raise ValueError(f"({a!r}) ** {k!r} is not a real number: a negative base needs a whole-number exponent")
+            raise ValueError(_("({base}) ** {exponent} is not a real number: a negative base needs a whole-number "
+                               "exponent").format(base=repr(a), exponent=repr(k)))
         if k == 0:
             local = 0.0  # a**0 == 1 is constant, even at a == 0
         else:
@@ -172,7 +179,8 @@ class Value:
             e = math.exp(self.data)
         except OverflowError:
             raise OverflowError(
-                f"exp({self.data!r}) is too large for a float: exp overflows for inputs above 709.78"
+                _("exp({value}) is too large for a float: exp overflows for inputs above 709.78").format(
+                    value=repr(self.data))
             ) from None
         return _node(e, (self,), (e,), "exp")
 
@@ -183,7 +191,7 @@ class Value:
         """
         a = self.data
         if a <= 0:
-            raise ValueError(f"log expects a positive value, got {a!r}")
+            raise ValueError(_("log expects a positive value, got {value}").format(value=repr(a)))
         return _node(math.log(a), (self,), (1.0 / a,), "log")
 
     def sigmoid(self) -> Value:
@@ -229,8 +237,8 @@ class Value:
 
     def __rpow__(self, other: object) -> Value:
         raise TypeError(
-            f"the exponent of ** must be an int or float, got Value (in {type(other).__name__} ** Value); "
-            "for a variable exponent write (exponent * base.log()).exp()"
+            _("the exponent of ** must be an int or float, got Value (in {kind} ** Value); "
+              "for a variable exponent write (exponent * base.log()).exp()").format(kind=type(other).__name__)
         )
 
     # ------------------------------------------------------------------ backward
@@ -302,11 +310,11 @@ def _node(data: float, children: tuple[Value, ...], local_grads: tuple[float, ..
 def _check_exponent(k: object) -> None:
     if isinstance(k, Value):
         raise TypeError(
-            "the exponent of ** must be an int or float, got Value (only constant powers are supported, "
-            "as in micrograd); for a variable exponent write (exponent * base.log()).exp()"
+            _("the exponent of ** must be an int or float, got Value (only constant powers are supported, "
+              "as in micrograd); for a variable exponent write (exponent * base.log()).exp()")
         )
     if isinstance(k, bool) or not isinstance(k, Real):
-        raise TypeError(f"the exponent of ** must be an int or float, got {type(k).__name__}")
+        raise TypeError(_("the exponent of ** must be an int or float, got {kind}").format(kind=type(k).__name__))
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -318,7 +326,7 @@ def topological_order(root: Value) -> list[Value]:
     :func:`postorder`, which the graph layout also uses for any micrograd-style node.)
     """
     if not isinstance(root, Value):
-        raise TypeError(f"topological_order expects a Value, got {type(root).__name__}")
+        raise TypeError(_("topological_order expects a Value, got {kind}").format(kind=type(root).__name__))
     return postorder(root, lambda node: node._prev)
 
 
@@ -357,10 +365,11 @@ def affine(w: Sequence[Value], x: Sequence[Value | Number], b: Value) -> Value:
     Children are ``(*w, *x, b)``; plain numbers in ``x`` become constant Values.
     """
     if len(w) != len(x):
-        raise ValueError(f"affine expects as many weights as inputs, got {len(w)} weights and {len(x)} inputs")
+        raise ValueError(_("affine expects as many weights as inputs, got {weights} weights and {inputs} inputs").format(
+            weights=len(w), inputs=len(x)))
     x = [xi if isinstance(xi, Value) else Value(xi) for xi in x]
     if not isinstance(b, Value) or not all(isinstance(wi, Value) for wi in w):
-        raise TypeError("affine expects the weights and the bias to be Values")
+        raise TypeError(_("affine expects the weights and the bias to be Values"))
     wd = [wi.data for wi in w]
     xd = [xi.data for xi in x]
     z = b.data
@@ -373,5 +382,5 @@ def zero_grad(values: Iterable[Value]) -> None:
     """Set ``.grad`` to 0 on each of ``values`` (e.g. ``zero_grad(model.parameters())``)."""
     for v in values:
         if not isinstance(v, Value):
-            raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
+            raise TypeError(_("zero_grad expects Values, got {kind}").format(kind=type(v).__name__))
         v.grad = 0.0

@@ -26,6 +26,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from ..i18n import _
 from .engine import Number, Value, affine
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
@@ -57,23 +58,23 @@ class Module:
 def _make_rng(seed: int | None, rng: random.Random | None) -> Any:
     """The source of random numbers: ``rng``, a fresh ``Random(seed)``, or the global ``random`` module."""
     if seed is not None and rng is not None:
-        raise ValueError("pass either seed or rng, not both")
+        raise ValueError(_("pass either seed or rng, not both"))
     if rng is not None:
         if not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
+            raise TypeError(_("rng must be a random.Random, got {kind}").format(kind=type(rng).__name__))
         return rng
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+            raise TypeError(_("seed must be an int or None, got {kind}").format(kind=type(seed).__name__))
         return random.Random(seed)
     return random  # the global generator, as micrograd
 
 
 def _check_size(name: str, n: object) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
+        raise TypeError(_("{name} must be an int, got {kind}").format(name=name, kind=type(n).__name__))
     if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
+        raise ValueError(_("{name} must be at least 1, got {n}").format(name=name, n=n))
     return n
 
 
@@ -84,9 +85,10 @@ def _as_inputs(x: object, nin: int, who: str) -> Sequence[Value | Number]:
     try:
         n = len(x)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"{who} expects a list of {nin} inputs, got {type(x).__name__}") from None
+        raise TypeError(_("{who} expects a list of {nin} inputs, got {kind}").format(
+            who=who, nin=nin, kind=type(x).__name__)) from None
     if n != nin:
-        raise ValueError(f"{who} expects {nin} inputs, got {n}")
+        raise ValueError(_("{who} expects {nin} inputs, got {n}").format(who=who, nin=nin, n=n))
     return x  # type: ignore[return-value]
 
 
@@ -95,15 +97,17 @@ def _float_list(v: object, n: int, what: str) -> list[float]:
     try:
         items = list(v)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(f"{what} must be a sequence of {n} numbers, got {type(v).__name__}") from None
+        raise TypeError(_("{what} must be a sequence of {n} numbers, got {kind}").format(
+            what=what, n=n, kind=type(v).__name__)) from None
     if len(items) != n:
-        raise ValueError(f"{what} must have {n} entries, got {len(items)}")
+        raise ValueError(_("{what} must have {n} entries, got {got}").format(what=what, n=n, got=len(items)))
     out = []
     for item in items:
         try:
             out.append(float(item))
         except (TypeError, ValueError):
-            raise TypeError(f"{what} must contain numbers, got {type(item).__name__}") from None
+            raise TypeError(_("{what} must contain numbers, got {kind}").format(
+                what=what, kind=type(item).__name__)) from None
     return out
 
 
@@ -132,9 +136,10 @@ class Neuron(Module):
     ) -> None:
         _check_size("nin", nin)
         if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}")
+            raise ValueError(_("activation must be one of {choices}; got {activation}").format(
+                choices=", ".join(map(repr, ACTIVATIONS)), activation=repr(activation)))
         r = _make_rng(seed, rng)
-        self.w = [Value(r.uniform(-1, 1)) for _ in range(nin)]
+        self.w = [Value(r.uniform(-1, 1)) for _i in range(nin)]
         self.b = Value(0)
         self.activation = activation if nonlin else "linear"
         self._act = ACTIVATIONS[self.activation][1]
@@ -178,7 +183,7 @@ class Layer(Module):
         _check_size("nout", nout)
         r = _make_rng(seed, rng)
         shared = {} if r is random else {"rng": r}  # one generator for all neurons, so they differ
-        self.neurons = [Neuron(nin, **kwargs, **shared) for _ in range(nout)]
+        self.neurons = [Neuron(nin, **kwargs, **shared) for _j in range(nout)]
 
     def __call__(self, x: Sequence[Value | Number]) -> Value | list[Value]:
         out = [n(x) for n in self.neurons]
@@ -194,7 +199,7 @@ class Layer(Module):
         """
         nin, nout = len(self.neurons[0].w), len(self.neurons)
         rows = _matrix(W, nin, nout)
-        bias = _float_list(b, nout, f"b (shape ({nout},))")
+        bias = _float_list(b, nout, _("b (shape ({nout},))").format(nout=nout))
         for j, neuron in enumerate(self.neurons):
             neuron.set_weights([row[j] for row in rows], bias[j])
 
@@ -235,9 +240,10 @@ class MLP(Module):
         try:
             nouts = list(nouts)
         except TypeError:
-            raise TypeError(f"nouts must be a list of layer sizes, got {type(nouts).__name__}") from None
+            raise TypeError(_("nouts must be a list of layer sizes, got {kind}").format(
+                kind=type(nouts).__name__)) from None
         if not nouts:
-            raise ValueError("nouts must list at least one layer size, got an empty list")
+            raise ValueError(_("nouts must list at least one layer size, got an empty list"))
         r = _make_rng(seed, rng)
         shared = {} if r is random else {"rng": r}
         sz = [nin] + nouts
@@ -262,12 +268,14 @@ class MLP(Module):
         """
         weights = list(weights)
         if len(weights) != len(self.layers):
-            raise ValueError(f"expected {len(self.layers)} (W, b) pairs, one per layer, got {len(weights)}")
+            raise ValueError(_("expected {layers} (W, b) pairs, one per layer, got {pairs}").format(
+                layers=len(self.layers), pairs=len(weights)))
         for k, (layer, pair) in enumerate(zip(self.layers, weights)):
             try:
                 W, b = pair
             except (TypeError, ValueError):
-                raise TypeError(f"layer {k}: expected a (W, b) pair, got {type(pair).__name__}") from None
+                raise TypeError(_("layer {index}: expected a (W, b) pair, got {kind}").format(
+                    index=k, kind=type(pair).__name__)) from None
             layer.set_weights(W, b)
 
     def get_weights(self) -> list[tuple[list[list[float]], list[float]]]:
@@ -286,15 +294,20 @@ def _matrix(W: object, nin: int, nout: int) -> list[list[float]]:
     """``W`` (nested lists or a 2-D array) as ``nin`` rows of ``nout`` floats."""
     shape = getattr(W, "shape", None)
     if shape is not None and tuple(shape) != (nin, nout):
-        hint = " (did you transpose?)" if tuple(shape) == (nout, nin) else ""
-        raise ValueError(f"W must have shape ({nin}, {nout}), got {tuple(shape)}{hint}")
+        message = _("W must have shape ({nin}, {nout}), got {shape}").format(nin=nin, nout=nout, shape=tuple(shape))
+        if tuple(shape) == (nout, nin):
+            message += " " + _("(did you transpose?)")
+        raise ValueError(message)
     try:
         rows = list(W)  # type: ignore[call-overload]
     except TypeError:
-        raise TypeError(f"W must be a nested list or a 2-D array of shape ({nin}, {nout}), got {type(W).__name__}") from None
+        raise TypeError(_("W must be a nested list or a 2-D array of shape ({nin}, {nout}), got {kind}").format(
+            nin=nin, nout=nout, kind=type(W).__name__)) from None
     if len(rows) != nin:
-        raise ValueError(f"W must have shape ({nin}, {nout}): expected {nin} rows, got {len(rows)}")
-    return [_float_list(row, nout, f"each row of W (shape ({nin}, {nout}))") for row in rows]
+        raise ValueError(_("W must have shape ({nin}, {nout}): expected {nin} rows, got {rows}").format(
+            nin=nin, nout=nout, rows=len(rows)))
+    what = _("each row of W (shape ({nin}, {nout}))").format(nin=nin, nout=nout)
+    return [_float_list(row, nout, what) for row in rows]
 
 
 def _columns(neurons: list[Neuron], attr: str) -> tuple[list[list[float]], list[float]]:
