@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
@@ -152,7 +152,9 @@ def read_catalog(path: Path, lang: str) -> Catalog | None:
 def write_catalog(path: Path, catalog: Catalog, *, lineno: bool = True) -> bool:
     """Write ``catalog`` as PO; True if the file changed."""
     buffer = io.BytesIO()
-    write_po(buffer, catalog, include_previous=True, include_lineno=lineno, width=0)
+    # no "#| msgid" lines: Babel writes a multi-line previous msgid on one line and reads it
+    # back as a comment, so a fuzzy message keeps its old translation but not its old English
+    write_po(buffer, catalog, include_previous=False, include_lineno=lineno, width=0)
     data = buffer.getvalue()
     if path.exists() and path.read_bytes() == data:
         return False
@@ -166,7 +168,7 @@ def merge(lang: str, domain: str, wanted: Iterable[tuple[str, str | None, list, 
     """A catalog with exactly the ``wanted`` messages (msgid, context, locations, comments),
     keeping old translations: an unchanged message keeps its translation and flags, a
     message whose context (cell id) survived with new English text keeps the old
-    translation marked fuzzy with the old English as ``previous_id``, anything else is new."""
+    translation marked fuzzy, anything else is new. Translators' comments are kept."""
     catalog = new_catalog(lang, domain)
     by_context = {}
     if old is not None:
@@ -175,18 +177,21 @@ def merge(lang: str, domain: str, wanted: Iterable[tuple[str, str | None, list, 
         before = old.get(msgid, context=context) if old is not None else None
         if before is not None:
             catalog.add(msgid, before.string, locations=locations, auto_comments=comments,
-                        flags=before.flags, previous_id=before.previous_id if before.fuzzy else (),
-                        context=context, user_comments=before.user_comments)
+                        flags=before.flags, context=context, user_comments=_comments(before))
         elif context in by_context and by_context[context].string:
             previous = by_context[context]
             catalog.add(msgid, previous.string, locations=locations, auto_comments=comments,
                         flags={"fuzzy"} | set(previous.flags), context=context,
-                        previous_id=previous.previous_id if previous.fuzzy else previous.id,
-                        user_comments=previous.user_comments)
+                        user_comments=_comments(previous))
         else:
             catalog.add(msgid, "" if isinstance(msgid, str) else ("", ""), locations=locations,
                         auto_comments=comments, context=context)
     return catalog
+
+
+def _comments(message: Message) -> list[str]:
+    """A message's translator comments (without the remains of an old "#|" line)."""
+    return [c for c in message.user_comments if not c.startswith("|")]
 
 
 def notebook_messages(notebook: Path) -> list[tuple[str, str, list, list]]:

@@ -97,23 +97,33 @@ class VanishingModel:
             self._profile = DepthProfile(np.arange(1, self.depth + 1), act_std, grad, loss)
         return self._profile
 
-    def verdict(self) -> str:
-        """One sentence on the gradient norms: their range across layers and a diagnosis."""
+    def trend(self) -> str:
+        """The diagnosis as a key, the same in every language: ``"overflow"``, ``"exploding"``,
+        ``"vanishing"``, ``"growing"`` (toward the input) or ``"healthy"``."""
         g = self.profile().grad_norm
         if not np.all(np.isfinite(g)):
-            return _("the network overflowed: some gradients are not finite (exploding)")
+            return "overflow"
         first, last, low, high = g[0], g[-1], float(g.min()), float(g.max())
-        where = _("‖∂L/∂H‖ is {first:.2g} at layer 1 and {last:.2g} at layer {depth}").format(
-            first=first, last=last, depth=self.depth)
         if high > 1e3:
-            trend = _("exploding")
-        elif low < 1e-6 or (last > 0 and first / last < 1e-2):
-            trend = _("vanishing")
-        elif last > 0 and first / last > 1e2:
-            trend = _("growing toward the input")
-        else:
-            trend = _("healthy")
-        return f"{where}: {trend}"
+            return "exploding"
+        if low < 1e-6 or (last > 0 and first / last < 1e-2):
+            return "vanishing"
+        if last > 0 and first / last > 1e2:
+            return "growing"
+        return "healthy"
+
+    def verdict(self) -> str:
+        """One sentence on the gradient norms, in the student's language: their range across
+        layers and the diagnosis of :meth:`trend`."""
+        trend = self.trend()
+        if trend == "overflow":
+            return _("the network overflowed: some gradients are not finite (exploding)")
+        g = self.profile().grad_norm
+        where = _("‖∂L/∂H‖ is {first:.2g} at layer 1 and {last:.2g} at layer {depth}").format(
+            first=g[0], last=g[-1], depth=self.depth)
+        words = {"exploding": _("exploding"), "vanishing": _("vanishing"),
+                 "growing": _("growing toward the input"), "healthy": _("healthy")}
+        return f"{where}: {words[trend]}"
 
 
 @dataclass

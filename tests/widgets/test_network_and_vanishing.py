@@ -86,6 +86,9 @@ def test_small_fixed_scale_shrinks_activations_geometrically():
     p = VanishingModel(depth=10, activation="tanh", init="fixed", scale=0.05).profile()
     assert np.all(np.diff(np.log(p.act_std)) < 0)
     assert "vanishing" in VanishingModel(depth=10, activation="tanh", init="fixed", scale=0.05).verdict()
+    # the same diagnosis as a key that does not depend on the language (the notebooks assert on it)
+    assert VanishingModel(depth=10, activation="tanh", init="fixed", scale=0.05).trend() == "vanishing"
+    assert VanishingModel(depth=30, activation="relu", init="fixed", scale=0.3).trend() == "exploding"
 
 
 def test_vanishing_view_controls_update_lines_and_scale_slider():
