@@ -25,7 +25,7 @@ def readme(lang: str) -> str:
 def title(lang: str, notebook) -> str:
     """The edition's title of a notebook: its first heading, without "NN · "."""
     first = read(tr.edition_path(lang, notebook)).cells[0].source.splitlines()[0]
-    return re.sub(r"^#\s*\d\d\s*·\s*", "", first).strip()
+    return re.sub(r"^#\s*(\d\d\s*·\s*)?", "", first).strip()
 
 
 def test_the_english_readme_links_both():
