@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import _, ngettext
 from .running import describe_object
 
 __all__ = ["diagnose", "match_known_mistakes"]
@@ -56,23 +57,25 @@ def _is_scalar_like(x: Any) -> bool:
 def _as_numeric(name: str, got: Any) -> tuple[np.ndarray | None, str | None]:
     """``got`` as a float array, or a message saying why it is not numbers."""
     if isinstance(got, (str, bytes)):
-        return None, f"{name} should be numbers, but it is {describe_object(got)}."
+        return None, _("{name} should be numbers, but it is {description}.").format(
+            name=name, description=describe_object(got))
     if isinstance(got, Mapping):
-        return None, f"{name} should be numbers, but it is a dict."
+        return None, _("{name} should be numbers, but it is a dict.").format(name=name)
     if callable(got) and not isinstance(got, np.ndarray):
-        return None, (f"{name} is a function, not its result: did you forget the parentheses "
-                      "when calling it?")
+        return None, _("{name} is a function, not its result: did you forget the parentheses "
+                       "when calling it?").format(name=name)
     try:
         arr = np.asarray(got)
     except Exception:
         arr = None
     if arr is None or arr.dtype == object or arr.dtype.kind not in "biuf":
         if arr is not None and arr.dtype.kind == "c":
-            return None, f"{name} has complex numbers: a square root or log of a negative number?"
+            return None, _("{name} has complex numbers: a square root or log of a negative number?").format(name=name)
         if hasattr(got, "data") and not isinstance(got, np.ndarray):
-            return None, (f"{name} should be numbers, but it is a {type(got).__name__} object: "
-                          "did you mean its `.data`?")
-        return None, f"{name} should be numbers, but it is {describe_object(got)}."
+            return None, _("{name} should be numbers, but it is a {kind} object: did you mean its `.data`?").format(
+                name=name, kind=type(got).__name__)
+        return None, _("{name} should be numbers, but it is {description}.").format(
+            name=name, description=describe_object(got))
     return arr.astype(float), None
 
 
@@ -91,7 +94,7 @@ def match_known_mistakes(got: Any, mistakes: Mapping[str, Any] | None, *, expect
         return None
     exp = None
     if expected is not None:
-        exp, _ = _as_numeric("expected", expected)
+        exp, _problem = _as_numeric("expected", expected)
     for message, wrong in mistakes.items():
         w, bad = _as_numeric("wrong", wrong)
         if bad is not None or w is None or w.shape != g.shape:
@@ -116,21 +119,24 @@ def _factor_message(name: str, factor: float, batch_size: int | None) -> str:
 
     if batch_size is not None and batch_size > 1:
         if near(factor, batch_size):
-            return (f"{name} is off by a factor of N = {batch_size} (the batch size): "
-                    "did you forget to divide by N (the loss is an average over the batch)?")
+            return _("{name} is off by a factor of N = {batch_size} (the batch size): "
+                     "did you forget to divide by N (the loss is an average over the batch)?").format(
+                name=name, batch_size=batch_size)
         if near(factor, 1.0 / batch_size):
-            return (f"{name} is off by a factor of 1/N = 1/{batch_size} (the batch size): "
-                    "did you divide by N twice, or where no average is needed?")
+            return _("{name} is off by a factor of 1/N = 1/{batch_size} (the batch size): "
+                     "did you divide by N twice, or where no average is needed?").format(
+                name=name, batch_size=batch_size)
     if near(factor, 2.0):
-        return (f"{name} is off by a factor of 2.0: a missing/extra factor? "
-                "(e.g. you counted a term twice)")
+        return _("{name} is off by a factor of 2.0: a missing/extra factor? "
+                 "(e.g. you counted a term twice)").format(name=name)
     if near(factor, 0.5):
-        return (f"{name} is off by a factor of 0.5: a missing/extra factor? "
-                "(e.g. the 2 in the derivative of x² is missing)")
+        return _("{name} is off by a factor of 0.5: a missing/extra factor? "
+                 "(e.g. the 2 in the derivative of x² is missing)").format(name=name)
     if factor < 0:
-        return (f"{name} is off by a factor of {_fmt_num(factor)}: the sign is wrong "
-                "and there is a missing/extra factor.")
-    return f"{name} is off by a factor of {_fmt_num(factor)}: a missing/extra factor?"
+        return _("{name} is off by a factor of {factor}: the sign is wrong "
+                 "and there is a missing/extra factor.").format(name=name, factor=_fmt_num(factor))
+    return _("{name} is off by a factor of {factor}: a missing/extra factor?").format(
+        name=name, factor=_fmt_num(factor))
 
 
 def diagnose(name: str, got: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
@@ -151,9 +157,11 @@ def _diagnose(name: str, got: Any, expected: Any, *, rtol: float, atol: float,
               batch_size: int | None, mistakes: Mapping[str, Any] | None) -> str | None:
     label = f"`{name}`"
     if expected is None:
-        return None if got is None else f"{label} should be None, got {describe_object(got)}."
+        if got is None:
+            return None
+        return _("{name} should be None, got {description}.").format(name=label, description=describe_object(got))
     if got is None:
-        return f"{label} is None: did you forget `return`?"
+        return _("{name} is None: did you forget `return`?").format(name=label)
     exp_scalar = _is_scalar_like(expected)
     exp = np.asarray(expected, dtype=float)
     g, problem = _as_numeric(label, got)
@@ -164,40 +172,56 @@ def _diagnose(name: str, got: Any, expected: Any, *, rtol: float, atol: float,
     # scalar versus array
     if exp_scalar and g.ndim > 0:
         if g.size == 1:
-            return (f"{label} should be a single number, got an array of shape {g.shape}: "
-                    "use `.item()` or `float(...)`, or index it.")
-        return (f"{label} should be a single number, got an array of shape {g.shape}: "
-                "did you forget to sum or average?")
+            return _("{name} should be a single number, got an array of shape {shape}: "
+                     "use `.item()` or `float(...)`, or index it.").format(name=label, shape=g.shape)
+        return _("{name} should be a single number, got an array of shape {shape}: "
+                 "did you forget to sum or average?").format(name=label, shape=g.shape)
     if not exp_scalar and exp.ndim > 0 and g.ndim == 0:
-        return f"{label} should be an array of shape {exp.shape}, got the single number {_fmt_num(g)}."
+        return _("{name} should be an array of shape {shape}, got the single number {value}.").format(
+            name=label, shape=exp.shape, value=_fmt_num(g))
 
     # shape
     if g.shape != exp.shape:
-        msg = f"{label}: expected shape {exp.shape}, got {g.shape}"
+        shapes = {"name": label, "expected": exp.shape, "got": g.shape}
         if g.ndim == 2 and g.shape == exp.shape[::-1]:
-            return msg + ": did you transpose?"
+            return _("{name}: expected shape {expected}, got {got}: did you transpose?").format(**shapes)
         if g.ndim == exp.ndim + 1 and g.shape[1:] == exp.shape:
-            return msg + ": did you forget to sum over the batch (axis=0)?"
+            return _("{name}: expected shape {expected}, got {got}: "
+                     "did you forget to sum over the batch (axis=0)?").format(**shapes)
         if exp.ndim == g.ndim + 1 and exp.shape[1:] == g.shape:
-            return msg + ": did you sum over the batch (axis=0) where you should not?"
+            return _("{name}: expected shape {expected}, got {got}: "
+                     "did you sum over the batch (axis=0) where you should not?").format(**shapes)
         if g.size == exp.size:
             squeezed = tuple(s for s in g.shape if s != 1) == tuple(s for s in exp.shape if s != 1)
             if squeezed:
-                return msg + ": an extra or missing axis of length 1 (check keepdims / reshape)."
-            return msg + ": right number of entries, wrong arrangement: a reshape or flatten?"
-        return msg + "."
+                return _("{name}: expected shape {expected}, got {got}: "
+                         "an extra or missing axis of length 1 (check keepdims / reshape).").format(**shapes)
+            return _("{name}: expected shape {expected}, got {got}: "
+                     "right number of entries, wrong arrangement: a reshape or flatten?").format(**shapes)
+        return _("{name}: expected shape {expected}, got {got}.").format(**shapes)
 
     # NaN and inf
     bad = ~np.isfinite(g) & np.isfinite(exp)
     if bad.any():
-        first = tuple(int(i) for i in np.argwhere(bad)[0]) if g.ndim else ()
-        where = f" at index {_fmt_index(first)}" if first else ""
-        count = f" ({int(bad.sum())} of {g.size} entries)" if g.ndim else ""
-        if np.isnan(g[bad]).any():
-            return (f"{label} contains NaN{where}{count}: a 0/0, log of a negative number, "
-                    "or inf - inf somewhere?")
-        return (f"{label} contains inf{where}{count}: an overflow (exp of a large number?) "
-                "or a division by zero?")
+        nan = bool(np.isnan(g[bad]).any())
+        if not g.ndim:
+            if nan:
+                return _("{name} contains NaN: a 0/0, log of a negative number, or inf - inf somewhere?").format(
+                    name=label)
+            return _("{name} contains inf: an overflow (exp of a large number?) or a division by zero?").format(
+                name=label)
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = {"name": label, "index": _fmt_index(first), "count": int(bad.sum()), "size": g.size}
+        # English says "entries" for any size (the stored outputs); ngettext gives other languages their forms
+        if nan:
+            return ngettext("{name} contains NaN at index {index} ({count} of {size} entries): a 0/0, log of a "
+                            "negative number, or inf - inf somewhere?",
+                            "{name} contains NaN at index {index} ({count} of {size} entries): a 0/0, log of a "
+                            "negative number, or inf - inf somewhere?", g.size).format(**where)
+        return ngettext("{name} contains inf at index {index} ({count} of {size} entries): an overflow (exp of a "
+                        "large number?) or a division by zero?",
+                        "{name} contains inf at index {index} ({count} of {size} entries): an overflow (exp of a "
+                        "large number?) or a division by zero?", g.size).format(**where)
 
     if np.allclose(g, exp, rtol=rtol, atol=atol, equal_nan=True):
         return None
@@ -210,32 +234,38 @@ def _diagnose(name: str, got: Any, expected: Any, *, rtol: float, atol: float,
     exp_norm = float(np.sqrt(np.sum(exp * exp)))
     if exp_norm > atol:
         if np.allclose(g, -exp, rtol=rtol, atol=atol):
-            what = "the gradient" if _looks_like_gradient(name) else label
-            prefix = f"{label}: " if what == "the gradient" else ""
-            return (f"{prefix}{what} has the wrong sign (you got -1 × the expected value): "
-                    "check the sign of each term.")
+            if _looks_like_gradient(name):
+                return _("{name}: the gradient has the wrong sign (you got -1 × the expected value): "
+                         "check the sign of each term.").format(name=label)
+            return _("{name} has the wrong sign (you got -1 × the expected value): "
+                     "check the sign of each term.").format(name=label)
         if np.all(g == 0):
-            return f"{label} is all zeros: was it computed (or accumulated) at all?"
+            return _("{name} is all zeros: was it computed (or accumulated) at all?").format(name=label)
         factor = float(np.sum(g * exp) / (exp_norm ** 2))
         if abs(factor - 1.0) > 1e-3 and np.allclose(g, factor * exp, rtol=max(rtol, 1e-9), atol=atol):
             # one number is always "a multiple" of another: only name factors that mean something
             if g.size >= 2 or _is_telling_factor(factor, batch_size):
                 return _factor_message(label, factor, batch_size)
         if g.ndim == 2 and g.shape[0] == g.shape[1] and np.allclose(g, exp.T, rtol=rtol, atol=atol):
-            return (f"{label} is the transpose of the expected value: did you swap the order of "
-                    "a matrix product (e.g. X.T @ dout versus dout.T @ X)?")
+            return _("{name} is the transpose of the expected value: did you swap the order of "
+                     "a matrix product (e.g. X.T @ dout versus dout.T @ X)?").format(name=label)
 
     diff = np.abs(g - exp)
     if g.ndim == 0:
-        return (f"{label} is wrong: got {_fmt_num(g)}, expected {_fmt_num(exp)} "
-                f"(difference {_fmt_num(diff)}).")
+        return _("{name} is wrong: got {got}, expected {expected} (difference {difference}).").format(
+            name=label, got=_fmt_num(g), expected=_fmt_num(exp), difference=_fmt_num(diff))
     index = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
     tolerance = atol + rtol * np.abs(exp)
     wrong = int(np.sum(diff > tolerance))
+    # English says "entries differ" for any count (the stored outputs); ngettext gives other languages their forms
+    summary = ngettext("{name} is wrong: max difference {difference} at index {index} "
+                       "(got {got}, expected {expected}; {count} of {size} entries differ)",
+                       "{name} is wrong: max difference {difference} at index {index} "
+                       "(got {got}, expected {expected}; {count} of {size} entries differ)", wrong)
     return "\n".join([
-        f"{label} is wrong: max difference {_fmt_num(diff[index])} at index {_fmt_index(index)} "
-        f"(got {_fmt_num(g[index])}, expected {_fmt_num(exp[index])}; "
-        f"{wrong} of {g.size} entries differ)",
-        f"got      = {_fmt_array(g)}",
-        f"expected = {_fmt_array(exp)}",
+        summary.format(name=label, difference=_fmt_num(diff[index]), index=_fmt_index(index),
+                       got=_fmt_num(g[index]), expected=_fmt_num(exp[index]), count=wrong, size=g.size),
+        # TRANSLATORS: "got" and "expected" are padded to one width, so that the two arrays line up
+        _("got      = {values}").format(values=_fmt_array(g)),
+        _("expected = {values}").format(values=_fmt_array(exp)),
     ])

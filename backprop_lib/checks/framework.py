@@ -12,6 +12,7 @@ Writing a checker
 -----------------
 Put it in ``backprop_lib/checks/nbNN_<topic>.py`` (the module of that notebook)::
 
+    from ..i18n import _
     from .framework import exercise
 
     @exercise("Exercise 5.1", "linear_backward")
@@ -19,11 +20,11 @@ Put it in ``backprop_lib/checks/nbNN_<topic>.py`` (the module of that notebook):
         for N, n_in, n_out in c.cases([(2, 3, 4), (1, 1, 1)], hidden=[(5, 7, 3), (64, 10, 10)]):
             X, W = c.rng.normal(size=(N, n_in)), c.rng.normal(size=(n_in, n_out))
             dout = c.rng.normal(size=(N, n_out))
-            with c.case(f"X of shape {X.shape}, W of shape {W.shape}"):
+            with c.case(_("X of shape {x}, W of shape {w}").format(x=X.shape, w=W.shape)):
                 dX, dW, db = c.call(X, W, dout, returns=("dX", "dW", "db"))
                 c.compare("dX", dX, dout @ W.T)
                 c.compare("dW", dW, X.T @ dout, mistakes={
-                    "dW = X @ dout.T? The order of the product is swapped": (dout.T @ X)})
+                    _("dW = X @ dout.T? The order of the product is swapped"): (dout.T @ X)})
                 c.compare("db", db, dout.sum(axis=0))
 
 The decorated function becomes ``check_linear_backward(student_fn, hidden=False)``.
@@ -33,6 +34,15 @@ Inside the body, ``c`` is a :class:`CheckContext`: ``c.call`` runs the student's
 diagnosis, ``c.check(condition, message)`` counts a yes/no check, ``c.rng`` is a
 seeded :class:`numpy.random.Generator` (a different seed when ``hidden=True``).
 A bug in the body itself becomes an ``ExerciseFailed`` saying "internal checker error".
+
+The student reads every message in their language (:mod:`backprop_lib.i18n`): a body wraps
+the texts it passes (``c.check``/``c.fail`` messages, ``mistakes`` keys, case descriptions
+with words) in ``_()`` where it writes them, and the framework shows them as they are.
+A message with a count uses ``ngettext``; where the English text has always been the same
+for 1 ("1 of 1 checks passed", stored in the notebooks' outputs), both English forms are
+that text, and other languages still get their own forms. The exercise id stays the
+English ``"Exercise 5.1"`` (it seeds the random cases); :func:`exercise_label` shows it
+translated.
 """
 from __future__ import annotations
 
@@ -46,11 +56,21 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import _, ngettext
 from .diagnosis import diagnose
 from .failure import ExerciseFailed
 from .running import DEFAULT_TIME_LIMIT, call_student
 
-__all__ = ["CheckContext", "Checker", "exercise"]
+__all__ = ["CheckContext", "Checker", "exercise", "exercise_label"]
+
+
+def exercise_label(exercise_id: str) -> str:
+    """How the student sees an exercise id: ``"Exercise 5.1"`` in their language. The id itself
+    stays English (it seeds the random cases); an id of another form is shown as it is."""
+    word, _space, number = exercise_id.partition(" ")
+    if word == "Exercise" and number:
+        return _("Exercise {number}").format(number=number)
+    return exercise_id
 
 
 class CheckContext:
@@ -126,13 +146,18 @@ class CheckContext:
                     self.handed.add(kind)
 
     def _unpack(self, label: str, result: Any, names: tuple[str, ...]) -> tuple:
-        want = f"{len(names)} values ({', '.join(names)})"
+        want = {"name": label, "count": len(names), "names": ", ".join(names)}
         if result is None:
-            self.fail(f"`{label}` returned None, but it should return {want}: did you forget `return`?")
+            self.fail(_("`{name}` returned None, but it should return {count} values ({names}): "
+                        "did you forget `return`?").format(**want))
         if not isinstance(result, (tuple, list)):
-            self.fail(f"`{label}` should return {want}, but returned a single {type(result).__name__}.")
+            self.fail(_("`{name}` should return {count} values ({names}), but returned a single {kind}.").format(
+                kind=type(result).__name__, **want))
         if len(result) != len(names):
-            self.fail(f"`{label}` should return {want}, but returned {len(result)} values.")
+            # English says "values" for any count (the stored outputs); ngettext gives other languages their forms
+            self.fail(ngettext("`{name}` should return {count} values ({names}), but returned {got} values.",
+                               "`{name}` should return {count} values ({names}), but returned {got} values.",
+                               len(result)).format(got=len(result), **want))
         return tuple(result)
 
     # -- counting checks -------------------------------------------------------
@@ -155,9 +180,10 @@ class CheckContext:
         raise ExerciseFailed(self._format(message, name_case=name_case))
 
     def _format(self, message: str, *, name_case: bool = True) -> str:
-        head = f"{self.checker.exercise} {self.name}"
+        head = self.checker.label()
         if self._case and name_case:
-            head += f" (with {self._case})"
+            # TRANSLATORS: follows an exercise's name, in the first line of a failure message
+            head += " " + _("(with {case})").format(case=self._case)
         return f"{head}:\n{message}"
 
 
@@ -194,7 +220,7 @@ class Checker:
             self.body(c)
         except ExerciseFailed as exc:
             message = exc.message
-            if not message.startswith(self.exercise):
+            if not message.startswith(exercise_label(self.exercise)):
                 message = c._format(message)
             raise ExerciseFailed(message) from None
         except KeyboardInterrupt:
@@ -202,11 +228,22 @@ class Checker:
         except BaseException as exc:  # noqa: BLE001 - a bug in the checker itself
             raise ExerciseFailed(self._internal_error(exc)) from None
         if c.passed == 0:
-            raise ExerciseFailed(self._internal_error(RuntimeError("the checker ran no checks")))
+            raise ExerciseFailed(self._internal_error(RuntimeError(_("the checker ran no checks"))))
         if not quiet:
-            extra = " (hidden tests)" if c.hidden else ""
-            print(f"✔ {self.exercise} {self.name}: {c.passed} of {c.passed} checks passed{extra}")
+            # English says "checks" for any count (the stored outputs); ngettext gives other languages their forms
+            if c.hidden:
+                passed = ngettext("{exercise}: {passed} of {total} checks passed (hidden tests)",
+                                  "{exercise}: {passed} of {total} checks passed (hidden tests)", c.passed)
+            else:
+                passed = ngettext("{exercise}: {passed} of {total} checks passed",
+                                  "{exercise}: {passed} of {total} checks passed", c.passed)
+            print("✔ " + passed.format(exercise=self.label(), passed=c.passed, total=c.passed))
         return c
+
+    def label(self) -> str:
+        """``"Exercise 5.1 linear_backward"``, in the student's language (a name with words, such
+        as ``"Layer and MLP"``, is marked with ``N_`` where the checker is defined)."""
+        return f"{exercise_label(self.exercise)} {_(self.name)}"
 
     def _internal_error(self, exc: BaseException) -> str:
         frame = None
@@ -214,10 +251,13 @@ class Checker:
             frame = traceback.extract_tb(exc.__traceback__)[-1]
         except Exception:
             pass
-        where = f" ({os.path.basename(frame.filename)}, line {frame.lineno})" if frame else ""
-        return (f"internal checker error in {self.exercise} {self.name}: "
-                f"{type(exc).__name__}: {exc}{where}\n"
-                "This is a bug in the checker, not necessarily in your code: please report it.")
+        error = f"{type(exc).__name__}: {exc}"
+        if frame:
+            head = _("internal checker error in {exercise}: {error} ({file}, line {line})").format(
+                exercise=self.label(), error=error, file=os.path.basename(frame.filename), line=frame.lineno)
+        else:
+            head = _("internal checker error in {exercise}: {error}").format(exercise=self.label(), error=error)
+        return head + "\n" + _("This is a bug in the checker, not necessarily in your code: please report it.")
 
     def __repr__(self) -> str:
         return f"<checker for {self.exercise} {self.name}>"
@@ -225,7 +265,8 @@ class Checker:
 
 def exercise(exercise_id: str, name: str) -> Callable[[Callable[[CheckContext], Any]], Checker]:
     """Decorator turning ``body(c)`` into a :class:`Checker` for ``exercise_id``
-    ("Exercise 5.1"), where the student writes ``name`` ("linear_backward")."""
+    ("Exercise 5.1"), where the student writes ``name`` ("linear_backward"; a name with
+    words is marked for translation, ``N_("Layer and MLP")``)."""
 
     def decorate(body: Callable[[CheckContext], Any]) -> Checker:
         return Checker(exercise_id, name, body)

@@ -30,13 +30,15 @@ Two layers
      contents, and the very class objects the package defines wherever another module uses
      them (so a look-alike ``ExerciseFailed`` is caught), equal data (``_FUNCTIONS`` tables,
      constants). Objects with state but no notion of equality (a random generator, a
-     cache) are compared by type only. The checker passed in must be the object bound
-     under the name the test cell uses (``check_xxx``) in its verified module.
+     cache) are compared by type only; the language state of ``i18n`` (the language chosen,
+     the catalogs loaded, :data:`_RUNTIME_STATE`) is not compared. The checker passed in must
+     be the object bound under the name the test cell uses (``check_xxx``) in its verified module.
    * *Before and after.* The comparison runs before the checker and again after it, so an
      answer that patches the checking code while it runs is caught too.
    * A difference makes the test cell fail (:class:`~.failure.ExerciseFailed`, an
      ``AssertionError``: 0 points) with "the checking code was modified in this notebook:
-     ..." naming what was modified.
+     ..." naming what was modified, in the student's language: the private copy translates
+     with a private copy of ``i18n`` set to the language the kernel chose.
    * *The package's own code as the answer.* After a pass, ``grade`` looks at the names the
      answer's code (and the notebook's functions it calls) refers to: ``backprop_lib``
      functions, and ``backprop_lib`` classes that the checker did not itself hand to the
@@ -60,14 +62,16 @@ What this does not stop (said plainly in docs/instructors.md): in-process gradin
 security boundary. A student who reads this code can patch numpy, builtins, the standard
 library or the import system, edit the package's files on disk, reach the private copy
 through frames or the garbage collector while it runs, put altered code into
-``_CODE_CACHE``, patch the checking code while the checker runs and restore it before the
-checker ends, or read the key from the environment and forge seals.
+``_CODE_CACHE`` or an altered catalog among the translations ``i18n`` has loaded, patch
+the checking code while the checker runs and restore it before the checker ends, or read
+the key from the environment and forge seals.
 
 Writing code that is verified (every ``backprop_lib`` module a checker imports):
 module-level state must not change while notebooks run, except in objects compared by
-type only (a generator, an ``lru_cache``); a ``dict`` that grows at run time would make
-every honest notebook look tampered. ``tests/checks/test_grade_verification.py`` verifies every
-checker of every notebook in an unmodified kernel.
+type only (a generator, an ``lru_cache``) and the names in :data:`_RUNTIME_STATE`; a
+``dict`` that grows at run time would make every honest notebook look tampered.
+``tests/checks/test_grade_verification.py`` verifies every checker of every notebook in an
+unmodified kernel.
 """
 from __future__ import annotations
 
@@ -81,6 +85,7 @@ import linecache
 import os
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["grade", "TAMPER_MARK", "KEY_VARIABLE", "SEAL_MIME", "seal", "seal_is_valid", "package_name"]
@@ -96,6 +101,24 @@ SEAL_MIME = "application/vnd.backprop-grading.seal+json"
 _SHOWN = 3
 #: compiled code of the package's files, by path and content hash (see ``grade``)
 _CODE_CACHE: dict = {}
+#: module-level names that change while notebooks run, by design, and are not compared: the
+#: language chosen and the catalogs loaded, and the ``_`` of this module, which the private
+#: copy binds to a private copy of ``i18n`` (see ``_grade``)
+_RUNTIME_STATE = {f"{PACKAGE}.i18n": ("_chosen", "_catalogs"), f"{PACKAGE}.checks.grading": ("_",)}
+
+
+def _(message: str) -> str:
+    """``message`` in the student's language. This module imports nothing of the package at
+    its top (see :func:`grade`): the private copy that grades binds its ``_`` to a private
+    copy of ``i18n``; elsewhere (a test, a tool) this is the package's own translation."""
+    from ..i18n import _ as translate
+
+    return translate(message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation where it is written (as ``i18n.N_``; see ``_``)."""
+    return message
 
 
 def grade(checker: Any, answer: Any, hidden: bool = False) -> None:
@@ -143,30 +166,34 @@ def grade(checker: Any, answer: Any, hidden: bool = False) -> None:
 
 def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.ModuleType, caller) -> None:
     """What :func:`grade` hands over to, in a copy of this module fresh from disk."""
+    global _
     fresh = _Fresh(load_code, this)
     failed = fresh.load(f"{PACKAGE}.checks.failure").ExerciseFailed  # the class on disk
+    _ = _kernel_translation(fresh)  # this copy's messages, by a private copy of i18n
     checker_name, answer_name = _argument_names(caller)
-    label = f"`{checker_name}`" if checker_name else "the checker"
+    label = f"`{checker_name}`" if checker_name else _("the checker")
 
     module_name, name = _claimed(checker)
     if module_name is None:
-        raise failed(_tampered([f"{label} is not one of the package's checkers: it is {_describe(checker)}"]))
+        raise failed(_tampered([_("{checker} is not one of the package's checkers: it is {description}").format(
+            checker=label, description=_describe(checker))]))
     try:
         fresh.load(module_name)
     except Exception:
-        raise failed(_tampered([f"{label} claims to come from {module_name}, which is not a module of "
-                                "the package"])) from None
+        raise failed(_tampered([_("{checker} claims to come from {module}, which is not a module of "
+                                  "the package").format(checker=label, module=module_name)])) from None
 
     problems = _Comparison(fresh).run()
     live_module = sys.modules.get(module_name)
     if not problems and (live_module is None or vars(live_module).get(name) is not checker):
-        problems = [f"{label} is not the checker {module_name}.{name}"]
+        problems = [_("{checker} is not the checker {module}.{name}").format(
+            checker=label, module=module_name, name=name)]
     if not problems and checker_name and checker_name != name:
-        problems = [f"{label} was rebound to the package's {name}"]
+        problems = [_("{checker} was rebound to the package's {name}").format(checker=label, name=name)]
     if problems:
         raise failed(_tampered(problems))
 
-    what = f"`{answer_name}`" if answer_name else "your answer"
+    what = f"`{answer_name}`" if answer_name else _("your answer")
     try:
         context = checker.run(answer, hidden=bool(hidden))
     except BaseException:
@@ -185,12 +212,28 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
                       references=references))
 
 
+def _kernel_translation(fresh: _Fresh) -> Callable[[str], str]:
+    """The ``_`` of the private copy of ``i18n``, set to the language the kernel chose (read
+    from the live module as data: none of its code runs here)."""
+    i18n = fresh.load(f"{PACKAGE}.i18n")
+    live = sys.modules.get(i18n.__name__)
+    chosen = vars(live).get("_chosen") if type(live) is types.ModuleType else None
+    if type(chosen) is str and chosen in i18n.LANGUAGES:
+        i18n.set_language(chosen)
+    return i18n._
+
+
 def _tampered(problems: list[str], during: str | None = None) -> str:
     shown = "; ".join(problems[:_SHOWN])
-    more = f" (and {len(problems) - _SHOWN} more)" if len(problems) > _SHOWN else ""
-    when = f" while {during} ran" if during else ""
-    return (f"{TAMPER_MARK}{when}: {shown}{more}.\n"
-            "Restart the kernel and run the notebook again without changing the checking code.")
+    if len(problems) > _SHOWN:
+        shown = _("{problems} (and {count} more)").format(problems=shown, count=len(problems) - _SHOWN)
+    # in English both begin with TAMPER_MARK, which the autograde tool looks for
+    if during:
+        head = _("the checking code was modified in this notebook while {answer} ran: {problems}.").format(
+            answer=during, problems=shown)
+    else:
+        head = _("the checking code was modified in this notebook: {problems}.").format(problems=shown)
+    return head + "\n" + _("Restart the kernel and run the notebook again without changing the checking code.")
 
 
 def _claimed(checker: Any) -> tuple[str | None, str | None]:
@@ -209,11 +252,12 @@ def _claimed(checker: Any) -> tuple[str | None, str | None]:
 
 def _describe(obj: Any) -> str:
     if isinstance(obj, types.FunctionType):
-        where = "the package" if _in_package(obj.__code__.co_filename) else "this notebook"
-        return f"a function defined in {where}"
+        if _in_package(obj.__code__.co_filename):
+            return _("a function defined in the package")
+        return _("a function defined in this notebook")
     if obj is None:
         return "None"
-    return f"a {type(obj).__name__} object"
+    return _("a {kind} object").format(kind=type(obj).__name__)
 
 
 def _argument_names(frame) -> tuple[str | None, str | None]:
@@ -331,17 +375,23 @@ class _Comparison:
         self.problems: list[str] = []
         self.seen: set[tuple[int, int]] = set()
         self._keep: list = []  # keeps compared pairs alive, so ids stay unique
+        # the names of a function's parts, translated once (a comparison makes thousands of them)
+        self.its_defaults = _("{where} (its defaults)")
+        self.its_keyword_defaults = _("{where} (its keyword defaults)")
+        self.its_closure = _("{where} (closure {number})")
+        self.its_attributes = _("{where} (its attributes)")
 
     def run(self) -> list[str]:
         for name, fresh_module in list(self.fresh.modules.items()):
             live = sys.modules.get(name)
             if live is None:
-                self.problems.append(f"sys.modules[{name!r}] was removed")
+                self.differ(f"sys.modules[{name!r}]", N_("{where} was removed"))
             elif (type(live) is not types.ModuleType or not isinstance(vars(live).get("__file__"), str)
                   or os.path.abspath(live.__file__) != fresh_module.__file__):
-                self.problems.append(f"sys.modules[{name!r}] was replaced")
+                self.differ(f"sys.modules[{name!r}]")
             else:
-                self.namespace(name, vars(live), vars(fresh_module), _MODULE_SKIP, name)
+                self.namespace(name, vars(live), vars(fresh_module), _MODULE_SKIP + _RUNTIME_STATE.get(name, ()),
+                               name)
         return self.problems
 
     # -- helpers ----------------------------------------------------------------
@@ -368,8 +418,9 @@ class _Comparison:
             return vars(live) if isinstance(live, types.ModuleType) else None
         return fresh_globals
 
-    def differ(self, where: str, how: str = "was replaced") -> None:
-        self.problems.append(f"{where} {how}")
+    def differ(self, where: str, how: str = N_("{where} was replaced")) -> None:
+        """Note a difference at ``where``; ``how`` is a message marked with ``N_``."""
+        self.problems.append(_(how).format(where=where))
 
     # -- namespaces -------------------------------------------------------------
     def namespace(self, where: str, live: dict, fresh: dict, skip: tuple, module: str,
@@ -379,7 +430,7 @@ class _Comparison:
             if key in skip:
                 continue
             if key not in live:
-                self.differ(f"{where}.{key}", "was deleted")
+                self.differ(f"{where}.{key}", N_("{where} was deleted"))
             elif (isinstance(value, type) and value.__module__ == module
                   and value.__qualname__ == (f"{owner}.{key}" if owner else key)):
                 self.define_class(f"{where}.{key}", live[key], value)   # the place that defines it
@@ -390,7 +441,7 @@ class _Comparison:
                 continue
             if owner is None and isinstance(live[key], types.ModuleType) and live[key] is sys.modules.get(f"{module}.{key}"):
                 continue  # a submodule, imported later
-            self.differ(f"{where}.{key}", "was added")
+            self.differ(f"{where}.{key}", N_("{where} was added"))
 
     def define_class(self, where: str, live: Any, fresh: type) -> None:
         """A class where it is defined: compare its contents (elsewhere, it must be this very class)."""
@@ -403,7 +454,7 @@ class _Comparison:
             return self.differ(where)
         for k, (live_base, fresh_base) in enumerate(zip(live.__bases__, fresh.__bases__)):
             if live_base is not self.live_twin(fresh_base):
-                return self.differ(f"{where} (its base class {k + 1})")
+                return self.differ(_("{where} (its base class {number})").format(where=where, number=k + 1))
         self.namespace(where, vars(live), dict(vars(fresh)), _CLASS_SKIP, fresh.__module__, owner=fresh.__qualname__)
 
     def enter(self, live: Any, fresh: Any) -> bool:
@@ -446,24 +497,24 @@ class _Comparison:
             return self.same(f"{where}.__self__", live.__self__, fresh.__self__)
         if isinstance(fresh, (tuple, list)):
             if len(live) != len(fresh):
-                return self.differ(where, "was changed")
+                return self.differ(where, N_("{where} was changed"))
             for k, (a, b) in enumerate(zip(live, fresh)):
                 self.same(f"{where}[{k}]", a, b)
             return
         if isinstance(fresh, dict):
             if list(live.keys()) != list(fresh.keys()):
-                return self.differ(where, "was changed")
+                return self.differ(where, N_("{where} was changed"))
             for k, value in fresh.items():
                 self.same(f"{where}[{k!r}]", live[k], value)
             return
         if isinstance(fresh, (set, frozenset)):
             if live != fresh:
-                self.differ(where, "was changed")
+                self.differ(where, N_("{where} was changed"))
             return
         np = sys.modules.get("numpy")
         if np is not None and isinstance(fresh, np.ndarray):
             if live.dtype != fresh.dtype or live.shape != fresh.shape or live.tobytes() != fresh.tobytes():
-                self.differ(where, "was changed")
+                self.differ(where, N_("{where} was changed"))
             return
         wrapped = getattr(fresh, "__wrapped__", None)
         if wrapped is not None:                       # functools.lru_cache and other wrappers
@@ -479,16 +530,16 @@ class _Comparison:
             except Exception:
                 equal = False
             if not equal:
-                self.differ(where, "was changed")
+                self.differ(where, N_("{where} was changed"))
         # else: an object with state and no equality (a random generator): its type is all we compare
 
     def function(self, where: str, live: Any, fresh: types.FunctionType) -> None:
         if type(live) is not types.FunctionType or live.__code__ != fresh.__code__:
             return self.differ(where)
         if live.__globals__ is not self.live_globals(fresh.__globals__):
-            return self.differ(where, "runs with other globals")
-        self.same(f"{where} (its defaults)", live.__defaults__, fresh.__defaults__)
-        self.same(f"{where} (its keyword defaults)", live.__kwdefaults__, fresh.__kwdefaults__)
+            return self.differ(where, N_("{where} runs with other globals"))
+        self.same(self.its_defaults.format(where=where), live.__defaults__, fresh.__defaults__)
+        self.same(self.its_keyword_defaults.format(where=where), live.__kwdefaults__, fresh.__kwdefaults__)
         live_cells, fresh_cells = live.__closure__ or (), fresh.__closure__ or ()
         if len(live_cells) != len(fresh_cells):
             return self.differ(where)
@@ -497,8 +548,8 @@ class _Comparison:
                 a_value, b_value = a.cell_contents, b.cell_contents
             except ValueError:                         # an empty cell
                 continue
-            self.same(f"{where} (closure {k})", a_value, b_value)
-        self.same(f"{where} (its attributes)", dict(vars(live)), dict(vars(fresh)))
+            self.same(self.its_closure.format(where=where, number=k), a_value, b_value)
+        self.same(self.its_attributes.format(where=where), dict(vars(live)), dict(vars(fresh)))
 
     def instance(self, where: str, live: Any, fresh: Any) -> None:
         if hasattr(fresh, "__dict__"):

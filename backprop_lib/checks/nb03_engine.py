@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..gradcheck import numerical_gradient
+from ..i18n import N_, _, ngettext
 from ..scalar.engine import Value as PackageValue
 from .failure import ExerciseFailed
 from .framework import CheckContext, exercise
@@ -57,7 +58,8 @@ _MISSING = object()
 def _need_class(c: CheckContext) -> type:
     V = c.student
     if not isinstance(V, type):
-        c.fail(f"pass your class itself, `Value`, to the checker; got {type(V).__name__}.")
+        c.fail(_("pass your class itself, `{name}`, to the checker; got {kind}.").format(
+            name="Value", kind=type(V).__name__))
     return V
 
 
@@ -66,11 +68,13 @@ def _leaf(c: CheckContext, V: type, x: float, label: str = "") -> Any:
     try:
         v = V(x, label=label)
     except Exception as exc:  # noqa: BLE001 - the student's constructor
-        c.fail(f"`Value({x!r}, label={label!r})` raised {type(exc).__name__}: {exc}. The constructor "
-               "of the first cell is used as given: run that cell again (and do not change it).")
+        c.fail(_("`{call}` raised {error}: {message}. The constructor of the first cell is used as given: "
+                 "run that cell again (and do not change it).").format(
+            call=f"Value({x!r}, label={label!r})", error=type(exc).__name__, message=exc))
     for attr in ("data", "grad", "_prev", "_local_grads"):
         if not hasattr(v, attr):
-            c.fail(f"a new Value has no attribute `{attr}`: run the cell with the class again, unchanged.")
+            c.fail(_("a new Value has no attribute `{attribute}`: run the cell with the class again, "
+                     "unchanged.").format(attribute=attr))
     return v
 
 
@@ -88,56 +92,73 @@ def _check_node(c: CheckContext, V: type, out: Any, what: str, inputs: Sequence[
     this order, a number input being any Value) and with one number per input in
     ``_local_grads``. Returns the local derivatives as floats."""
     if out is None:
-        c.fail(f"`{what}` gave None: does your {method} `return` the new Value?")
+        c.fail(_("`{what}` gave None: does your {method} `return` the new Value?").format(what=what, method=method))
     if not isinstance(out, V):
-        c.fail(f"`{what}` should be a Value, got {type(out).__name__}: {method} must return "
-               "`Value(result, (inputs...), (local derivatives...), op)`.")
+        c.fail(_("`{what}` should be a Value, got {kind}: {method} must return "
+                 "`Value(result, (inputs...), (local derivatives...), op)`.").format(
+            what=what, kind=type(out).__name__, method=method))
     if any(out is v for v in inputs if isinstance(v, V)):
-        c.fail(f"`{what}` returned one of its inputs: {method} must create a *new* Value (the node "
-               "of this operation), leaving its inputs unchanged.")
+        c.fail(_("`{what}` returned one of its inputs: {method} must create a *new* Value (the node "
+                 "of this operation), leaving its inputs unchanged.").format(what=what, method=method))
     prev = getattr(out, "_prev", None)
     try:
         prev = tuple(prev)
     except TypeError:
-        c.fail(f"the `_prev` of `{what}` is {type(prev).__name__}, not a tuple of Values.")
+        c.fail(_("the `_prev` of `{what}` is {kind}, not a tuple of Values.").format(
+            what=what, kind=type(prev).__name__))
+    # English says "input(s)" and "derivative(s)" for any count (the stored outputs); ngettext gives
+    # other languages their forms
     if len(prev) != len(inputs):
-        c.fail(f"`{what}` has {len(prev)} input(s) in `_prev`, expected {len(inputs)}: "
-               f"{'(self, other)' if len(inputs) == 2 else '(self,)'}.")
+        c.fail(ngettext("`{what}` has {count} input(s) in `_prev`, expected {expected}: {order}.",
+                        "`{what}` has {count} input(s) in `_prev`, expected {expected}: {order}.", len(prev)).format(
+            what=what, count=len(prev), expected=len(inputs), order="(self, other)" if len(inputs) == 2 else "(self,)"))
     for k, (got, want) in enumerate(zip(prev, inputs)):
         if not isinstance(got, V):
-            c.fail(f"`_prev` of `{what}` holds {type(got).__name__}s: store the input Values themselves "
-                   "(not their .data), so that the backward pass can reach them.")
+            c.fail(_("`_prev` of `{what}` holds {kind}s: store the input Values themselves "
+                     "(not their .data), so that the backward pass can reach them.").format(
+                what=what, kind=type(got).__name__))
         if isinstance(want, V) and got is not want:
             if any(node is want for node in _order(got)):
-                c.fail(f"`{what}` is built from other operations (its input is an intermediate node, not "
-                       f"{'self' if k == 0 else 'other'}): here {method} must be *one* node, whose local "
-                       "derivatives are the ones you derived.")
+                c.fail(_("`{what}` is built from other operations (its input is an intermediate node, not "
+                         "{input}): here {method} must be *one* node, whose local "
+                         "derivatives are the ones you derived.").format(
+                    what=what, input="self" if k == 0 else "other", method=method))
             if len(inputs) == 2 and got is inputs[1 - k]:
-                c.fail(f"`_prev` of `{what}` is (other, self): keep the order (self, other), the order "
-                       "of the local derivatives.")
-            c.fail(f"input {k} in `_prev` of `{what}` is not the Value it was computed from (a copy?): "
-                   "store the inputs themselves, so the backward pass reaches them.")
+                c.fail(_("`_prev` of `{what}` is (other, self): keep the order (self, other), the order "
+                         "of the local derivatives.").format(what=what))
+            c.fail(_("input {index} in `_prev` of `{what}` is not the Value it was computed from (a copy?): "
+                     "store the inputs themselves, so the backward pass reaches them.").format(index=k, what=what))
         if not isinstance(want, V) and _number(getattr(got, "data", None)) != float(want):
-            c.fail(f"in `{what}` the number {want!r} should become a constant Value with data {want!r} "
-                   "(use as_value(other)).")
+            c.fail(_("in `{what}` the number {number} should become a constant Value with data {number} "
+                     "(use as_value(other)).").format(what=what, number=repr(want)))
     local = getattr(out, "_local_grads", None)
     try:
         local = tuple(local)
     except TypeError:
-        c.fail(f"the `_local_grads` of `{what}` is {type(local).__name__}, not a tuple of numbers.")
+        c.fail(_("the `_local_grads` of `{what}` is {kind}, not a tuple of numbers.").format(
+            what=what, kind=type(local).__name__))
     if len(local) != len(inputs):
-        c.fail(f"`{what}` has {len(local)} local derivative(s), expected {len(inputs)}: one per input"
-               + (" (a one-element tuple needs a comma: `(x,)`)" if len(inputs) == 1 else "") + ".")
+        if len(inputs) == 1:
+            c.fail(ngettext("`{what}` has {count} local derivative(s), expected {expected}: one per input "
+                            "(a one-element tuple needs a comma: `(x,)`).",
+                            "`{what}` has {count} local derivative(s), expected {expected}: one per input "
+                            "(a one-element tuple needs a comma: `(x,)`).", len(local)).format(
+                what=what, count=len(local), expected=len(inputs)))
+        c.fail(ngettext("`{what}` has {count} local derivative(s), expected {expected}: one per input.",
+                        "`{what}` has {count} local derivative(s), expected {expected}: one per input.",
+                        len(local)).format(what=what, count=len(local), expected=len(inputs)))
     numbers = [_number(v) for v in local]
     if any(v is None for v in numbers):
-        c.fail(f"the local derivatives of `{what}` should be numbers, got {local!r}.")
+        c.fail(_("the local derivatives of `{what}` should be numbers, got {values}.").format(
+            what=what, values=repr(local)))
     return tuple(numbers)
 
 
 def _data(c: CheckContext, out: Any, what: str) -> float:
     value = _number(getattr(out, "data", None))
     if value is None:
-        c.fail(f"`{what}.data` should be a number, got {getattr(out, 'data', None)!r}.")
+        c.fail(_("`{what}.data` should be a number, got {value}.").format(
+            what=what, value=repr(getattr(out, "data", None))))
     return value
 
 
@@ -186,12 +207,16 @@ def _check_graph(c: CheckContext, V: type, root: Any, what: str) -> None:
             continue
         seen.add(id(node))
         if not isinstance(node, V):
-            c.fail(f"the graph of `{what}` contains a {type(node).__name__} where a Value belongs: "
-                   "`_prev` must hold Values.")
+            c.fail(_("the graph of `{what}` contains a {kind} where a Value belongs: "
+                     "`_prev` must hold Values.").format(what=what, kind=type(node).__name__))
         prev, local = tuple(getattr(node, "_prev", ())), tuple(getattr(node, "_local_grads", ()))
         if len(prev) != len(local) or any(_number(x) is None for x in local):
-            c.fail(f"a node of `{what}` has {len(prev)} inputs and local derivatives {local!r}: "
-                   "one number per input is needed.")
+            # English says "inputs" for any count (the stored outputs); ngettext gives other languages their forms
+            c.fail(ngettext("a node of `{what}` has {count} inputs and local derivatives {local}: "
+                            "one number per input is needed.",
+                            "a node of `{what}` has {count} inputs and local derivatives {local}: "
+                            "one number per input is needed.", len(prev)).format(
+                what=what, count=len(prev), local=repr(local)))
         stack.extend(prev)
 
 
@@ -277,8 +302,8 @@ def _run(c: CheckContext, what: str, fn: Callable[[], Any]) -> Any:
         return c.run(fn, name=what, copy_args=False)
     except ExerciseFailed as exc:
         if "is not iterable" in exc.message:
-            raise ExerciseFailed(exc.message + "\nhint: `_prev` and `_local_grads` are tuples, and a tuple of "
-                                 "one thing needs a comma: `(x,)`.") from None
+            raise ExerciseFailed(exc.message + "\n" + _("hint: `_prev` and `_local_grads` are tuples, and a tuple "
+                                                         "of one thing needs a comma: `(x,)`.")) from None
         raise
 
 
@@ -294,11 +319,11 @@ def _compare_grads(c: CheckContext, V: type, what: str, build: Callable[[type], 
     compare data and leaf gradients with the package's Value."""
     root, leaves = _run(c, what, lambda: build(V))
     _check_graph(c, V, root, what)
-    pkg_root, _ = build(PackageValue)
+    pkg_root, _pkg_leaves = build(PackageValue)
     c.compare(f"({what}).data", _data(c, root, what), pkg_root.data, rtol=1e-9)
     _backprop(root)
-    c.compare(f"the gradients [{names}] of {what}", [leaf.grad for leaf in leaves], _pkg_grads(build),
-              rtol=1e-9, mistakes=mistakes)
+    c.compare(_("the gradients [{names}] of {expression}").format(names=names, expression=what),
+              [leaf.grad for leaf in leaves], _pkg_grads(build), rtol=1e-9, mistakes=mistakes)
 
 
 # =================================================================== Exercise 3.1
@@ -308,27 +333,27 @@ def check_value_add(c):
     r"""``a + b`` is a new Value with ``_prev == (a, b)`` and ``_local_grads == (1, 1)``; numbers work too."""
     V = _need_class(c)
     public = [(2.0, -3.0), (0.5, 4.0), (-1.25, -0.75)]
-    hidden = [tuple(float(v) for v in c.rng.normal(scale=3.0, size=2)) for _ in range(4)]
+    hidden = [tuple(float(v) for v in c.rng.normal(scale=3.0, size=2)) for _case in range(4)]
     for x, y in c.cases(public, hidden):
         with c.case(f"a = Value({x:g}), b = Value({y:g})"), _others_are_reference(V, "__add__", "__radd__"):
             a, b = _leaf(c, V, x, "a"), _leaf(c, V, y, "b")
             out = _run(c, "a + b", lambda: a + b)
             local = _check_node(c, V, out, "a + b", (a, b), "__add__")
             c.compare("(a + b).data", _data(c, out, "a + b"), x + y, mistakes={
-                "this is a * b: __add__ adds": x * y, "this is a - b: __add__ adds": x - y})
-            c.compare("the local derivatives (dc/da, dc/db) of c = a + b", local, (1.0, 1.0), mistakes={
-                "these are (b, a), the rule of *: a nudge of a moves a + b by the same amount, so the "
-                "local derivatives are (1, 1): add distributes the gradient unchanged": (y, x),
-                "these are (a, b): the local derivatives of a + b are (1, 1), whatever a and b are": (x, y),
-                "(0, 0) would mean the sum does not depend on its inputs: they are (1, 1)": (0.0, 0.0),
+                _("this is a * b: __add__ adds"): x * y, _("this is a - b: __add__ adds"): x - y})
+            c.compare(_("the local derivatives (dc/da, dc/db) of c = a + b"), local, (1.0, 1.0), mistakes={
+                _("these are (b, a), the rule of *: a nudge of a moves a + b by the same amount, so the "
+                  "local derivatives are (1, 1): add distributes the gradient unchanged"): (y, x),
+                _("these are (a, b): the local derivatives of a + b are (1, 1), whatever a and b are"): (x, y),
+                _("(0, 0) would mean the sum does not depend on its inputs: they are (1, 1)"): (0.0, 0.0),
             })
-            c.check(a.data == x and b.data == y, "a + b changed a or b: an operation must leave its inputs alone.")
+            c.check(a.data == x and b.data == y, _("a + b changed a or b: an operation must leave its inputs alone."))
             out = _run(c, "a + 5", lambda: a + 5)
             _check_node(c, V, out, "a + 5", (a, 5.0), "__add__")
             c.compare("(a + 5).data", _data(c, out, "a + 5"), x + 5)
             out = _run(c, "5 + a", lambda: 5 + a)
             c.compare("(5 + a).data", _data(c, out, "5 + a"), x + 5)
-    with c.case("L = (a + b) + a, backpropagated"), _others_are_reference(V, "__add__", "__radd__"):
+    with c.case(_("L = (a + b) + a, backpropagated")), _others_are_reference(V, "__add__", "__radd__"):
         def build(W):
             a, b = W(1.5, label="a"), W(-2.0, label="b")
             return (a + b) + a, [a, b]
@@ -342,29 +367,32 @@ def check_value_mul(c):
     r"""``a * b`` is a new Value with ``_prev == (a, b)`` and ``_local_grads == (b, a)``."""
     V = _need_class(c)
     public = [(2.0, -3.0), (0.5, 4.0), (-1.5, -2.5)]
-    hidden = [tuple(float(v) for v in c.rng.normal(scale=3.0, size=2)) for _ in range(4)]
+    hidden = [tuple(float(v) for v in c.rng.normal(scale=3.0, size=2)) for _case in range(4)]
     for x, y in c.cases(public, hidden):
         with c.case(f"a = Value({x:g}), b = Value({y:g})"), _others_are_reference(V, "__mul__", "__rmul__"):
             a, b = _leaf(c, V, x, "a"), _leaf(c, V, y, "b")
             out = _run(c, "a * b", lambda: a * b)
             local = _check_node(c, V, out, "a * b", (a, b), "__mul__")
-            c.compare("(a * b).data", _data(c, out, "a * b"), x * y, mistakes={"this is a + b: __mul__ multiplies": x + y})
-            rule = "mul swaps and scales: a.grad += b.data * c.grad and b.grad += a.data * c.grad"
-            c.compare("the local derivatives (dc/da, dc/db) of c = a * b", local, (y, x), mistakes={
-                f"with your __mul__, a.grad would get a.data * c.grad; it should get b.data * c.grad "
-                f"(the *other* factor): {rule}": (x, y),
-                f"with your __mul__, a and b would get c.grad unchanged (local derivatives (1, 1), the rule "
-                f"of +); {rule}": (1.0, 1.0),
-                f"(a·b, a·b) is the output, not the slopes; {rule}": (x * y, x * y),
-                f"with your __mul__, b.grad would get b.data * c.grad; it should get a.data * c.grad: {rule}": (y, y),
-                f"with your __mul__, a.grad would get a.data * c.grad; it should get b.data * c.grad: {rule}": (x, x),
+            c.compare("(a * b).data", _data(c, out, "a * b"), x * y,
+                      mistakes={_("this is a + b: __mul__ multiplies"): x + y})
+            rule = _("mul swaps and scales: a.grad += b.data * c.grad and b.grad += a.data * c.grad")
+            c.compare(_("the local derivatives (dc/da, dc/db) of c = a * b"), local, (y, x), mistakes={
+                _("with your __mul__, a.grad would get a.data * c.grad; it should get b.data * c.grad "
+                  "(the *other* factor): {rule}").format(rule=rule): (x, y),
+                _("with your __mul__, a and b would get c.grad unchanged (local derivatives (1, 1), the rule "
+                  "of +); {rule}").format(rule=rule): (1.0, 1.0),
+                _("(a·b, a·b) is the output, not the slopes; {rule}").format(rule=rule): (x * y, x * y),
+                _("with your __mul__, b.grad would get b.data * c.grad; it should get a.data * c.grad: {rule}").format(
+                    rule=rule): (y, y),
+                _("with your __mul__, a.grad would get a.data * c.grad; it should get b.data * c.grad: {rule}").format(
+                    rule=rule): (x, x),
             })
             out = _run(c, "a * 2", lambda: a * 2)
             _check_node(c, V, out, "a * 2", (a, 2.0), "__mul__")
             c.compare("(a * 2).data", _data(c, out, "a * 2"), 2 * x)
             out = _run(c, "2 * a", lambda: 2 * a)
             c.compare("(2 * a).data", _data(c, out, "2 * a"), 2 * x)
-    with c.case("L = (a * b) * a, backpropagated"), _others_are_reference(V, "__mul__", "__rmul__"):
+    with c.case(_("L = (a * b) * a, backpropagated")), _others_are_reference(V, "__mul__", "__rmul__"):
         def build(W):
             a, b = W(1.5, label="a"), W(-2.0, label="b")
             return (a * b) * a, [a, b]
@@ -384,15 +412,16 @@ def check_value_pow(c):
             a = _leaf(c, V, x, "a")
             out = _run(c, "a ** k", lambda: a ** k)
             (local,) = _check_node(c, V, out, "a ** k", (a,), "__pow__")
-            c.compare("(a ** k).data", _data(c, out, "a ** k"), x ** k, mistakes={"this is k·a, not a**k": k * x})
-            c.compare("the local derivative dc/da of c = a ** k", local, k * x ** (k - 1), mistakes={
-                "k·a**k: the exponent must go down by one, k·a**(k − 1)": k * x ** k,
-                "a**(k − 1): the factor k in front is missing, k·a**(k − 1)": x ** (k - 1),
-                "(k − 1)·a**(k − 1): the factor in front is k itself, k·a**(k − 1)": (k - 1) * x ** (k - 1),
-                "k·a**(k + 1): the exponent goes *down* by one, k·a**(k − 1)": k * x ** (k + 1),
-                "a**k is the output; the slope is k·a**(k − 1)": x ** k,
+            c.compare("(a ** k).data", _data(c, out, "a ** k"), x ** k,
+                      mistakes={_("this is k·a, not a**k"): k * x})
+            c.compare(_("the local derivative dc/da of c = a ** k"), local, k * x ** (k - 1), mistakes={
+                _("k·a**k: the exponent must go down by one, k·a**(k − 1)"): k * x ** k,
+                _("a**(k − 1): the factor k in front is missing, k·a**(k − 1)"): x ** (k - 1),
+                _("(k − 1)·a**(k − 1): the factor in front is k itself, k·a**(k − 1)"): (k - 1) * x ** (k - 1),
+                _("k·a**(k + 1): the exponent goes *down* by one, k·a**(k − 1)"): k * x ** (k + 1),
+                _("a**k is the output; the slope is k·a**(k − 1)"): x ** k,
             })
-    with c.case("L = (a ** 2) ** -1 + a ** 3, backpropagated"), _others_are_reference(V, "__pow__"):
+    with c.case(_("L = (a ** 2) ** -1 + a ** 3, backpropagated")), _others_are_reference(V, "__pow__"):
         def build(W):
             a = W(1.5, label="a")
             return (a ** 2) ** -1 + a ** 3, [a]
@@ -413,14 +442,14 @@ def _nodes(root: Any) -> list:
     return [n for n in _order(root) if tuple(n._prev)]
 
 
-@exercise("Exercise 3.4", "the derived ops")
+@exercise("Exercise 3.4", N_("the derived ops"))
 def check_derived_ops(c):
     r"""``-a``, ``a - b``, ``a - 2``, ``2 - a``, ``a / b``, ``a / 2``, ``2 / a``: right values and
     gradients, each built from ``+``, ``*`` and ``**`` (no node of its own)."""
     V = _need_class(c)
     public = [(3.0, -2.0), (0.5, 4.0)]
     hidden = [tuple(float(v) for v in c.rng.uniform(0.5, 3.0, size=2) * c.rng.choice([-1, 1], size=2))
-              for _ in range(3)]
+              for _case in range(3)]
     for x, y in c.cases(public, hidden):
         with c.case(f"a = Value({x:g}), b = Value({y:g})"), _others_are_reference(V, *_DERIVED):
             allowed = _primitive_ops(V)
@@ -437,27 +466,31 @@ def check_derived_ops(c):
                 a, b = _leaf(c, V, x, "a"), _leaf(c, V, y, "b")
                 out = _run(c, what, lambda fn=fn, a=a, b=b: fn(a, b))
                 if not isinstance(out, V):
-                    c.fail(f"`{what}` should be a Value, got {type(out).__name__}: does your {method} "
-                           "`return` the expression?")
+                    c.fail(_("`{what}` should be a Value, got {kind}: does your {method} "
+                             "`return` the expression?").format(what=what, kind=type(out).__name__, method=method))
                 _check_graph(c, V, out, what)
                 mistakes = {}
                 if method == "__rsub__":
-                    mistakes[f"this is a - 2: {method}(self, other) computes other - self"] = x - 2
+                    mistakes[_("this is a - 2: {method}(self, other) computes other - self").format(
+                        method=method)] = x - 2
                 if method == "__rtruediv__":
-                    mistakes[f"this is a / 2: {method}(self, other) computes other / self"] = x / 2
+                    mistakes[_("this is a / 2: {method}(self, other) computes other / self").format(
+                        method=method)] = x / 2
                 if method == "__truediv__" and what == "a / b":
-                    mistakes["this is b / a: __truediv__(self, other) computes self / other"] = y / x
+                    mistakes[_("this is b / a: __truediv__(self, other) computes self / other")] = y / x
                 if method == "__sub__" and what == "a - b":
-                    mistakes["this is a + b: subtract the other value, a + (-b)"] = x + y
+                    mistakes[_("this is a + b: subtract the other value, a + (-b)")] = x + y
                 c.compare(f"({what}).data", _data(c, out, what), value, rtol=1e-9, mistakes=mistakes)
                 own = sorted({str(n._op) for n in _nodes(out)} - allowed)
-                c.check(not own, f"`{what}` contains a node '{own[0] if own else ''}' of its own: build it from the "
-                                 "primitives (a - b = a + (-b), a / b = a * b**-1, -a = a * -1), so that it "
-                                 "needs no local derivative of its own: the chain rule through + and * gives it.")
+                c.check(not own, _("`{what}` contains a node '{op}' of its own: build it from the "
+                                   "primitives (a - b = a + (-b), a / b = a * b**-1, -a = a * -1), so that it "
+                                   "needs no local derivative of its own: the chain rule through + and * "
+                                   "gives it.").format(what=what, op=own[0] if own else ""))
                 _backprop(out)
-                c.compare(f"the gradients [a, b] of {what}", [a.grad, b.grad], grads, rtol=1e-9, mistakes={
-                    "b gets +out.grad: in a - b = a + (-1)·b, the -1 scales b's gradient": [1.0, 1.0],
-                })
+                c.compare(_("the gradients [{names}] of {expression}").format(names="a, b", expression=what),
+                          [a.grad, b.grad], grads, rtol=1e-9, mistakes={
+                              _("b gets +out.grad: in a - b = a + (-1)·b, the -1 scales b's gradient"): [1.0, 1.0],
+                          })
 
 
 # =================================================================== Exercise 3.5
@@ -472,27 +505,27 @@ _FUNCTIONS = {
 
 
 def _function_mistakes(name: str, a: float) -> dict[str, float]:
-    f, _ = _FUNCTIONS[name]
+    f, _derivative = _FUNCTIONS[name]
     out = f(a)
     if name == "exp":
-        return {"1: the slope of e^a is e^a itself (its own output)": 1.0,
-                "a: the slope of e^a is e^a itself (its own output)": a}
+        return {_("1: the slope of e^a is e^a itself (its own output)"): 1.0,
+                _("a: the slope of e^a is e^a itself (its own output)"): a}
     if name == "log":
-        return {"ln a is the output; the slope of ln a is 1/a": out,
-                "a: the slope of ln a is 1/a": a,
-                "−1/a²: the slope of ln a is +1/a (you differentiated 1/a)": -1.0 / (a * a)}
+        return {_("ln a is the output; the slope of ln a is 1/a"): out,
+                _("a: the slope of ln a is 1/a"): a,
+                _("−1/a²: the slope of ln a is +1/a (you differentiated 1/a)"): -1.0 / (a * a)}
     if name == "tanh":
-        return {"1 − a²: the rule is 1 − t² with the *output* t = tanh(a), not the input": 1.0 - a * a,
-                "1 − t: the rule is 1 − t², t squared": 1.0 - out,
-                "t(1 − t) is the sigmoid's rule; tanh's is 1 − t²": out * (1.0 - out),
-                "t, the output: the slope is 1 − t²": out}
+        return {_("1 − a²: the rule is 1 − t² with the *output* t = tanh(a), not the input"): 1.0 - a * a,
+                _("1 − t: the rule is 1 − t², t squared"): 1.0 - out,
+                _("t(1 − t) is the sigmoid's rule; tanh's is 1 − t²"): out * (1.0 - out),
+                _("t, the output: the slope is 1 − t²"): out}
     if name == "sigmoid":
-        return {"s, the output: the slope is s(1 − s)": out,
-                "1 − s² is tanh's rule; the sigmoid's is s(1 − s) (notebook 01)": 1.0 - out * out,
-                "s(1 + s): it is a minus, s(1 − s)": out * (1.0 + out),
-                "1 − s: the factor s is missing, s(1 − s)": 1.0 - out}
-    return {"the output max(a, 0): the local derivative is the slope, 1 where a > 0": out,
-            "1 everywhere: relu passes no gradient where a < 0 (the slope is 0 there)": 1.0}
+        return {_("s, the output: the slope is s(1 − s)"): out,
+                _("1 − s² is tanh's rule; the sigmoid's is s(1 − s) (notebook 01)"): 1.0 - out * out,
+                _("s(1 + s): it is a minus, s(1 − s)"): out * (1.0 + out),
+                _("1 − s: the factor s is missing, s(1 − s)"): 1.0 - out}
+    return {_("the output max(a, 0): the local derivative is the slope, 1 where a > 0"): out,
+            _("1 everywhere: relu passes no gradient where a < 0 (the slope is 0 there)"): 1.0}
 
 
 @exercise("Exercise 3.5", "exp, log, tanh, relu, sigmoid")
@@ -515,16 +548,20 @@ def check_value_functions(c):
                 a = _leaf(c, V, x, "a")
                 method = getattr(a, name, None)
                 if method is None:
-                    c.fail(f"your Value has no method `{name}`: run the cell that attaches it (`Value.{name} = ...`).")
+                    c.fail(_("your Value has no method `{name}`: run the cell that attaches it "
+                             "(`{attach} = ...`).").format(name=name, attach=f"Value.{name}"))
                 out = _run(c, f"a.{name}()", method)
                 (local,) = _check_node(c, V, out, f"a.{name}()", (a,), f"`{name}`")
                 c.compare(f"a.{name}().data", _data(c, out, f"a.{name}()"), f(x), rtol=1e-9,
-                          mistakes={"math.log10 is the base-10 logarithm: use math.log": math.log10(x)}
+                          mistakes={_("math.log10 is the base-10 logarithm: use math.log"): math.log10(x)}
                           if name == "log" else None)
-                note = " (at the kink a = 0 the series takes slope 0, as PyTorch)" if name == "relu" and x == 0 else ""
-                c.compare(f"the local derivative of a.{name}(){note}", local, df(x), rtol=1e-9,
-                          mistakes=_function_mistakes(name, x))
-    with c.case("L = tanh(a).exp() + (a * a).log() + (-a).relu() + sigmoid(a), backpropagated"), \
+                if name == "relu" and x == 0:
+                    what = _("the local derivative of {expression} (at the kink a = 0 the series takes slope 0, "
+                             "as PyTorch)").format(expression=f"a.{name}()")
+                else:
+                    what = _("the local derivative of {expression}").format(expression=f"a.{name}()")
+                c.compare(what, local, df(x), rtol=1e-9, mistakes=_function_mistakes(name, x))
+    with c.case(_("L = tanh(a).exp() + (a * a).log() + (-a).relu() + sigmoid(a), backpropagated")), \
             _others_are_reference(V, *methods):
         def build(W):
             a = W(-0.8, label="a")
@@ -581,7 +618,7 @@ def _b_random(seed: int) -> Callable[[], PackageValue]:
     def build() -> PackageValue:
         rng = np.random.default_rng(seed)
         nodes = [PackageValue(float(rng.normal()), label=f"x{i}") for i in range(4)]
-        for _ in range(40):
+        for _node in range(40):
             a, b = (nodes[j] for j in rng.integers(0, len(nodes), size=2))
             op = int(rng.integers(0, 3))
             nodes.append(a + b if op == 0 else a * b if op == 1 else (a * 0.5).tanh())
@@ -602,17 +639,17 @@ def _variant(build: Callable[[], PackageValue], *, overwrite=False, forward_orde
     return [n.grad for n in topo]
 
 
-@exercise("Exercise 3.6", "Value.backward and zero_grad")
+@exercise("Exercise 3.6", N_("Value.backward and zero_grad"))
 def check_value_backward(c):
     """``L.backward()`` sets ``.grad`` of every node of L's graph: seed ``L.grad = 1``, then
     ``child.grad += local * node.grad`` in reverse topological order; ``L.zero_grad()`` sets
     every ``.grad`` of the graph back to 0. The graphs are built with your class's
     constructor, so only these two methods are checked."""
     V = _need_class(c)
-    public = [("L = (a*b + c) * a", _b_fork), ("a neuron: L = (tanh(w1 x1 + w2 x2 + b) - 1)**2", _b_neuron),
+    public = [("L = (a*b + c) * a", _b_fork), (_("a neuron: L = (tanh(w1 x1 + w2 x2 + b) - 1)**2"), _b_neuron),
               ("b = a + a; L = b*b + exp(a)", _b_double), ("p = 3x; L = p + p**2", _b_order)]
-    hidden = [("a chain of 12 layers", _b_long), ("a random graph of 44 nodes", _b_random(3)),
-              ("a random graph of 44 nodes (another)", _b_random(5)), ("L = (a*b + c) * a", _b_fork)]
+    hidden = [(_("a chain of 12 layers"), _b_long), (_("a random graph of 44 nodes"), _b_random(3)),
+              (_("a random graph of 44 nodes (another)"), _b_random(5)), ("L = (a*b + c) * a", _b_fork)]
     for description, build in c.cases(public, hidden):
         pkg_root = build()
         pkg_root.backward()
@@ -620,42 +657,49 @@ def check_value_backward(c):
             try:
                 root, nodes, pkg_nodes = _mirror(V, pkg_root)
             except Exception as exc:  # noqa: BLE001 - the student's constructor
-                c.fail(f"building the graph with `Value(data, _prev=..., _local_grads=..., _op=..., label=...)` "
-                       f"raised {type(exc).__name__}: {exc}. Run the cell with the class again, unchanged.")
+                c.fail(_("building the graph with `Value(data, _prev=..., _local_grads=..., _op=..., label=...)` "
+                         "raised {error}: {message}. Run the cell with the class again, unchanged.").format(
+                    error=type(exc).__name__, message=exc))
             if not callable(getattr(root, "backward", None)):
-                c.fail("your Value has no method `backward`: run the cell that attaches it (`Value.backward = ...`).")
+                c.fail(_("your Value has no method `{name}`: run the cell that attaches it (`{attach} = ...`).").format(
+                    name="backward", attach="Value.backward"))
             _run(c, "L.backward()", root.backward)
             names = [n.label or f"#{k}" for k, n in enumerate(pkg_nodes)]
             leaves = [k for k, n in enumerate(pkg_nodes) if not n._prev]
             got = [_number(n.grad) for n in nodes]
             if any(g is None for g in got):
-                c.fail("after backward() some .grad is not a number.")
+                c.fail(_("after backward() some .grad is not a number."))
             expected = [n.grad for n in pkg_nodes]
-            c.compare(f"the leaf gradients [{', '.join(names[k] for k in leaves)}]", [got[k] for k in leaves],
-                      [expected[k] for k in leaves], rtol=1e-7, mistakes={
-                "you overwrite child.grad instead of adding to it: a node used by several others must collect "
-                "every contribution (gradients add at forks), `child.grad += local * node.grad`":
+            c.compare(_("the leaf gradients [{names}]").format(names=", ".join(names[k] for k in leaves)),
+                      [got[k] for k in leaves], [expected[k] for k in leaves], rtol=1e-7, mistakes={
+                _("you overwrite child.grad instead of adding to it: a node used by several others must collect "
+                  "every contribution (gradients add at forks), `child.grad += local * node.grad`"):
                     [_variant(build, overwrite=True)[k] for k in leaves],
-                "a node is visited before all the nodes that use it: go through the topological order "
-                "*reversed*, from the output back to the inputs, so each node's gradient is complete before "
-                "it is passed on": [_variant(build, forward_order=True)[k] for k in leaves],
-                "you pass back only the local derivative: multiply it by the upstream gradient, "
-                "`child.grad += local * node.grad`": [_variant(build, use_upstream=False)[k] for k in leaves],
-                "no gradient reached the leaves: seed the output, self.grad = 1.0 (dL/dL = 1), *before* the "
-                "loop that passes gradients back": [0.0] * len(leaves),
+                _("a node is visited before all the nodes that use it: go through the topological order "
+                  "*reversed*, from the output back to the inputs, so each node's gradient is complete before "
+                  "it is passed on"): [_variant(build, forward_order=True)[k] for k in leaves],
+                _("you pass back only the local derivative: multiply it by the upstream gradient, "
+                  "`child.grad += local * node.grad`"): [_variant(build, use_upstream=False)[k] for k in leaves],
+                _("no gradient reached the leaves: seed the output, self.grad = 1.0 (dL/dL = 1), *before* the "
+                  "loop that passes gradients back"): [0.0] * len(leaves),
             })
             interior = [k for k, n in enumerate(pkg_nodes) if n._prev]
-            c.compare("the gradients of the interior nodes (L last)", [got[k] for k in interior],
+            c.compare(_("the gradients of the interior nodes (L last)"), [got[k] for k in interior],
                       [expected[k] for k in interior], rtol=1e-7, mistakes={
-                "the interior nodes' gradients are 0 after backward(): do not reset a node's .grad inside the "
-                "loop; every node keeps its gradient dL/d(node), L itself 1.0": [0.0] * len(interior),
+                _("the interior nodes' gradients are 0 after backward(): do not reset a node's .grad inside the "
+                  "loop; every node keeps its gradient dL/d(node), L itself 1.0"): [0.0] * len(interior),
             })
             if not callable(getattr(root, "zero_grad", None)):
-                c.fail("your Value has no method `zero_grad`: run the cell that attaches it (`Value.zero_grad = ...`).")
+                c.fail(_("your Value has no method `{name}`: run the cell that attaches it (`{attach} = ...`).").format(
+                    name="zero_grad", attach="Value.zero_grad"))
             _run(c, "L.zero_grad()", root.zero_grad)
             left = [names[k] for k, n in enumerate(nodes) if _number(n.grad) != 0.0]
-            c.check(not left, f"after L.zero_grad() the gradient of {left[0] if left else ''} is not 0: set .grad = 0.0 "
-                              f"on every node L depends on ({len(left)} of {len(nodes)} are not), L included.")
+            # English says "are not" for any count (the stored outputs); ngettext gives other languages their forms
+            c.check(not left, ngettext("after L.zero_grad() the gradient of {node} is not 0: set .grad = 0.0 on every "
+                                       "node L depends on ({count} of {total} are not), L included.",
+                                       "after L.zero_grad() the gradient of {node} is not 0: set .grad = 0.0 on every "
+                                       "node L depends on ({count} of {total} are not), L included.", len(left)).format(
+                node=left[0] if left else "", count=len(left), total=len(nodes)))
 
 
 # =================================================================== Exercise 3.7
@@ -677,8 +721,8 @@ def check_topo_order_iterative(c):
     """``topo_order_iterative(root)``: the order of ``topo_order`` (every node once, after its
     inputs), without recursion, so that a graph thousands of nodes deep works."""
     shallow = order_cases(c)
-    deep = c.cases([("a chain of 3,000 nodes", _deep_chain(3000))],
-                   hidden=[("a chain of 20,000 nodes", _deep_chain(20000))])
+    deep = c.cases([(_("a chain of 3,000 nodes"), _deep_chain(3000))],
+                   hidden=[(_("a chain of 20,000 nodes"), _deep_chain(20000))])
     for description, build in shallow + deep:
         root = build()
         with c.case(description):
@@ -686,9 +730,9 @@ def check_topo_order_iterative(c):
                 got = c.run(c.student, root, name="topo_order_iterative", copy_args=False)
             except ExerciseFailed as exc:
                 if "RecursionError" in exc.message:
-                    c.fail("your function recursed: on a graph this deep, Python stops at its recursion limit "
-                           "(about 1,000 nested calls). Keep the pending nodes on a list used as a stack "
-                           "instead of calling a function inside itself.")
+                    c.fail(_("your function recursed: on a graph this deep, Python stops at its recursion limit "
+                             "(about 1,000 nested calls). Keep the pending nodes on a list used as a stack "
+                             "instead of calling a function inside itself."))
                 raise
             check_order(c, root, got, "topo_order_iterative")
 
@@ -750,7 +794,7 @@ def check_grad_check(c):
     for description, make in _gc_cases(c):
         for h in c.cases([1e-6, 1e-3], hidden=[1e-5, 1e-2]):
             build, leaves = make()
-            expected_analytic = _pkg_grads(lambda _: (build(), leaves))
+            expected_analytic = _pkg_grads(lambda _cls: (build(), leaves))
             for leaf in leaves:
                 leaf.grad = 7.0  # stale gradients the student's function must clear
             before = [leaf.data for leaf in leaves]
@@ -761,28 +805,35 @@ def check_grad_check(c):
                 analytic, numerical = result
                 moved = [k for k, (leaf, old) in enumerate(zip(leaves, before))
                          if abs(leaf.data - old) > 1e-12 * max(1.0, abs(old))]
-                c.check(not moved, f"leaf {moved[0] if moved else 0} has a different .data after grad_check: "
-                                   "put every nudged value back exactly (keep the old value in a variable).")
+                c.check(not moved, _("leaf {index} has a different .data after grad_check: "
+                                     "put every nudged value back exactly (keep the old value in a variable).").format(
+                    index=moved[0] if moved else 0))
                 for name, got in (("analytic", analytic), ("numerical", numerical)):
                     try:
                         got = list(got)
                     except TypeError:
-                        c.fail(f"`{name}` should be a list with one number per leaf, got {type(got).__name__}.")
+                        c.fail(_("`{name}` should be a list with one number per leaf, got {kind}.").format(
+                            name=name, kind=type(got).__name__))
+                    # English says "entries" for any count (the stored outputs); ngettext gives other languages
+                    # their forms
                     c.check(len(got) == len(leaves),
-                            f"`{name}` has {len(got)} entries for {len(leaves)} leaves: one per leaf.")
+                            ngettext("`{name}` has {count} entries for {leaves} leaves: one per leaf.",
+                                     "`{name}` has {count} entries for {leaves} leaves: one per leaf.",
+                                     len(got)).format(name=name, count=len(got), leaves=len(leaves)))
                 c.compare("analytic", list(analytic), expected_analytic, rtol=1e-9, mistakes={
-                    "the stale gradients were not cleared: set every leaf's .grad to 0 before backward(), "
-                    "which adds to them": [g + 7.0 for g in expected_analytic],
-                    "these are the numerical slopes: `analytic` holds leaf.grad after one backward()":
+                    _("the stale gradients were not cleared: set every leaf's .grad to 0 before backward(), "
+                      "which adds to them"): [g + 7.0 for g in expected_analytic],
+                    _("these are the numerical slopes: `analytic` holds leaf.grad after one backward()"):
                         _numerical(*make(), h),
                 })
                 expected = _numerical(ref_build, ref_leaves, h)
                 c.compare("numerical", list(numerical), expected, rtol=1e-7, atol=1e-9, mistakes={
-                    "this is the forward difference (f(x + h) - f(x)) / h: use the centered one, "
-                    "(f(x + h) - f(x - h)) / (2h)": _centered(*make(), h, forward=True),
-                    "off by a factor of 2: the two points are 2h apart, divide by 2h": _centered(*make(), h, over_h=True),
-                    "a nudge was not undone before the next leaf was nudged: restore leaf.data after each "
-                    "leaf": _centered(*make(), h, restore=False),
+                    _("this is the forward difference (f(x + h) - f(x)) / h: use the centered one, "
+                      "(f(x + h) - f(x - h)) / (2h)"): _centered(*make(), h, forward=True),
+                    _("off by a factor of 2: the two points are 2h apart, divide by 2h"):
+                        _centered(*make(), h, over_h=True),
+                    _("a nudge was not undone before the next leaf was nudged: restore leaf.data after each "
+                      "leaf"): _centered(*make(), h, restore=False),
                 })
 
 
@@ -801,31 +852,39 @@ def check_new_ops(c):
     for name in ("softplus", "__abs__", "max"):
         if not callable(getattr(V, name, None)):
             attach = {"softplus": "Value.softplus", "__abs__": "Value.__abs__", "max": "Value.max"}[name]
-            c.fail(f"your Value has no method `{name}`: run the cell that attaches it (`{attach} = ...`).")
+            c.fail(_("your Value has no method `{name}`: run the cell that attaches it (`{attach} = ...`).").format(
+                name=name, attach=attach))
     for x in c.cases([-2.0, 0.5, 3.0], hidden=[-6.0, 0.0, 1.7, 12.0]):
         with c.case(f"a = Value({x:g})"), _others_are_reference(V, *under_test):
             a = _leaf(c, V, x, "a")
             out = _run(c, "a.softplus()", a.softplus)
             (local,) = _check_node(c, V, out, "a.softplus()", (a,), "softplus")
             c.compare("a.softplus().data", _data(c, out, "a.softplus()"), _softplus(x), rtol=1e-9,
-                      mistakes={"this is e^a: softplus is ln(1 + e^a)": math.exp(x),
-                                "this is ln(e^a) = a: softplus is ln(1 + e^a)": x})
+                      mistakes={_("this is e^a: softplus is ln(1 + e^a)"): math.exp(x),
+                                _("this is ln(e^a) = a: softplus is ln(1 + e^a)"): x})
             s = _sigmoid(x)
-            c.compare("the local derivative of a.softplus()", local, s, rtol=1e-9, mistakes={
-                "e^a: the outer ln contributes a factor 1/(1 + e^a) (chain rule: d ln(u)/du = 1/u)": math.exp(x),
-                "1/(1 + e^a) is the outer factor alone: multiply by the slope of the inside, e^a": 1.0 / (1.0 + math.exp(x)),
-                "σ(a)(1 − σ(a)) is the slope of the sigmoid; softplus's own slope is σ(a) = 1/(1 + e^(−a))": s * (1 - s),
-                "ln(1 + e^a) is the output, not its slope": _softplus(x),
+            c.compare(_("the local derivative of {expression}").format(expression="a.softplus()"), local, s,
+                      rtol=1e-9, mistakes={
+                _("e^a: the outer ln contributes a factor 1/(1 + e^a) (chain rule: d ln(u)/du = 1/u)"): math.exp(x),
+                _("1/(1 + e^a) is the outer factor alone: multiply by the slope of the inside, e^a"):
+                    1.0 / (1.0 + math.exp(x)),
+                _("σ(a)(1 − σ(a)) is the slope of the sigmoid; softplus's own slope is σ(a) = 1/(1 + e^(−a))"):
+                    s * (1 - s),
+                _("ln(1 + e^a) is the output, not its slope"): _softplus(x),
             })
             out = _run(c, "abs(a)", lambda: abs(a))
             (local,) = _check_node(c, V, out, "abs(a)", (a,), "__abs__")
             c.compare("abs(a).data", _data(c, out, "abs(a)"), abs(x))
             slope = 0.0 if x == 0 else math.copysign(1.0, x)
-            note = " (at the kink a = 0 take slope 0, as PyTorch)" if x == 0 else ""
-            c.compare(f"the local derivative of abs(a){note}", local, slope, mistakes={
-                "|a| is the output; the slope is the sign of a, +1 or -1": abs(x),
-                "+1 everywhere: for a < 0, |a| = -a has slope -1": 1.0,
-                "a: the slope of |a| is the sign of a, +1 or -1": x,
+            if x == 0:
+                what = _("the local derivative of {expression} (at the kink a = 0 take slope 0, as PyTorch)").format(
+                    expression="abs(a)")
+            else:
+                what = _("the local derivative of {expression}").format(expression="abs(a)")
+            c.compare(what, local, slope, mistakes={
+                _("|a| is the output; the slope is the sign of a, +1 or -1"): abs(x),
+                _("+1 everywhere: for a < 0, |a| = -a has slope -1"): 1.0,
+                _("a: the slope of |a| is the sign of a, +1 or -1"): x,
             })
     pairs = c.cases([(2.0, -1.0), (-0.5, 1.5)], hidden=[(3.25, 3.0), (-4.0, -2.5), (0.1, -0.1)])
     for x, y in pairs:
@@ -834,13 +893,13 @@ def check_new_ops(c):
             out = _run(c, "a.max(b)", lambda: a.max(b))
             local = _check_node(c, V, out, "a.max(b)", (a, b), "max")
             c.compare("a.max(b).data", _data(c, out, "a.max(b)"), max(x, y),
-                      mistakes={"this is the smaller one: max takes the larger": min(x, y)})
+                      mistakes={_("this is the smaller one: max takes the larger"): min(x, y)})
             routed = (1.0, 0.0) if x > y else (0.0, 1.0)
-            c.compare("the local derivatives (d/da, d/db) of a.max(b)", local, routed, mistakes={
-                "the gradient goes to the smaller input: max routes it to the one that won": routed[::-1],
-                "(1, 1): a nudge of the smaller input does not change the max; max routes the gradient "
-                "to the larger input only": (1.0, 1.0),
-                "(a, b) are the inputs, not the slopes: 1 for the larger input, 0 for the other": (x, y),
+            c.compare(_("the local derivatives (d/da, d/db) of a.max(b)"), local, routed, mistakes={
+                _("the gradient goes to the smaller input: max routes it to the one that won"): routed[::-1],
+                _("(1, 1): a nudge of the smaller input does not change the max; max routes the gradient "
+                  "to the larger input only"): (1.0, 1.0),
+                _("(a, b) are the inputs, not the slopes: 1 for the larger input, 0 for the other"): (x, y),
             })
             out = _run(c, "a.max(2.0)", lambda: a.max(2.0))
             c.compare("a.max(2.0).data", _data(c, out, "a.max(2.0)"), max(x, 2.0))

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import N_, _, ngettext
 from ..scalar import MLP, Value
 from .failure import ExerciseFailed
 from .framework import CheckContext, exercise
@@ -49,18 +50,18 @@ def check_neuron_grads(c):
         with c.case(f"w = {w}, b = {b:g}, x = {x}, y = {y:g}"):
             dw, db = c.call(list(w), b, list(x), y, returns=("dw", "db"))
             c.compare("dw", dw, dz * xa, mistakes={
-                "the tanh factor is missing: dh/dz = 1 − h² sits between dL/dh and dz/dw":
+                _("the tanh factor is missing: dh/dz = 1 − h² sits between dL/dh and dz/dw"):
                     2 * (h - y) * xa,
-                "1 − z² is used: tanh's local derivative is 1 − h², with h = tanh(z) the output":
+                _("1 − z² is used: tanh's local derivative is 1 − h², with h = tanh(z) the output"):
                     2 * (h - y) * (1 - z * z) * xa,
-                "dz/dw_i = w_i? For z = Σ w_i x_i + b the slope with respect to w_i is x_i":
+                _("dz/dw_i = w_i? For z = Σ w_i x_i + b the slope with respect to w_i is x_i"):
                     dz * wa,
-                "the 2 from the square is missing: dL/dh = 2(h − y)": (h - y) * (1 - h * h) * xa,
+                _("the 2 from the square is missing: dL/dh = 2(h − y)"): (h - y) * (1 - h * h) * xa,
             })
             c.compare("db", db, dz, mistakes={
-                "the tanh factor is missing: db = 2(h − y)(1 − h²)": 2 * (h - y),
-                "db should not depend on x: dz/db = 1, so db = dL/dz = 2(h − y)(1 − h²)": float(np.sum(dz * xa)),
-                "the 2 from the square is missing: dL/dh = 2(h − y)": (h - y) * (1 - h * h),
+                _("the tanh factor is missing: db = 2(h − y)(1 − h²)"): 2 * (h - y),
+                _("db should not depend on x: dz/db = 1, so db = dL/dz = 2(h − y)(1 − h²)"): float(np.sum(dz * xa)),
+                _("the 2 from the square is missing: dL/dh = 2(h − y)"): (h - y) * (1 - h * h),
             })
 
 
@@ -70,16 +71,20 @@ def _values(c: CheckContext, things: Any, what: str, n: int | None = None) -> li
     try:
         things = list(things)
     except TypeError:
-        c.fail(f"{what} should be a list of Values, got {type(things).__name__}.")
+        c.fail(_("{what} should be a list of Values, got {kind}.").format(what=what, kind=type(things).__name__))
     if n is not None:
-        c.check(len(things) == n, f"{what} has {len(things)} entries, expected {n}.")
+        # English says "entries" for any count (the stored outputs); ngettext gives other languages their forms
+        c.check(len(things) == n, ngettext("{what} has {count} entries, expected {expected}.",
+                                           "{what} has {count} entries, expected {expected}.", len(things)).format(
+            what=what, count=len(things), expected=n))
     floats = [t for t in things if not isinstance(t, Value)]
-    c.check(not floats, f"{what} holds {type(floats[0]).__name__ if floats else ''}s: it must hold Values, so that "
-                        "backward() can reach them and fill in their .grad.")
+    c.check(not floats, _("{what} holds {kind}s: it must hold Values, so that "
+                          "backward() can reach them and fill in their .grad.").format(
+        what=what, kind=type(floats[0]).__name__ if floats else ""))
     ids = [id(t) for t in things]
-    c.check(len(set(ids)) == len(ids), f"{what} holds the same Value object more than once (did you write "
-                                       "`[Value(...)] * n`?): make a new Value for each entry, e.g. with a "
-                                       "list comprehension.")
+    c.check(len(set(ids)) == len(ids), _("{what} holds the same Value object more than once (did you write "
+                                         "`[Value(...)] * n`?): make a new Value for each entry, e.g. with a "
+                                         "list comprehension.").format(what=what))
     return things
 
 
@@ -90,15 +95,17 @@ def _make(c: CheckContext, cls: Any, what: str, *args: Any, **kwargs: Any) -> An
 def _neuron_parts(c: CheckContext, neuron: Any, n_in: int, what: str) -> tuple[list, Value]:
     w = _values(c, getattr(neuron, "w", None), f"{what}.w", n_in)
     b = getattr(neuron, "b", None)
-    c.check(isinstance(b, Value), f"{what}.b should be a Value, got {type(b).__name__}.")
+    c.check(isinstance(b, Value), _("{what} should be a Value, got {kind}.").format(
+        what=f"{what}.b", kind=type(b).__name__))
     return w, b
 
 
 def _as_value_out(c: CheckContext, out: Any, what: str) -> Value:
     if out is None:
-        c.fail(f"`{what}` returned None: did you forget `return`?")
-    c.check(isinstance(out, Value), f"`{what}` should return a Value built from the weights, got "
-                                    f"{type(out).__name__} (keep Values: no float(...), no .data).")
+        c.fail(_("`{what}` returned None: did you forget `return`?").format(what=what))
+    c.check(isinstance(out, Value), _("`{what}` should return a Value built from the weights, got "
+                                      "{kind} (keep Values: no float(...), no .data).").format(
+        what=what, kind=type(out).__name__))
     return out
 
 
@@ -109,7 +116,8 @@ def check_neuron_class(c):
     ``parameters()`` = ``w + [b]``."""
     cls = c.student
     if not isinstance(cls, type):
-        c.fail(f"pass your class itself, `Neuron`, to the checker; got {type(cls).__name__}.")
+        c.fail(_("pass your class itself, `{name}`, to the checker; got {kind}.").format(
+            name="Neuron", kind=type(cls).__name__))
     sizes = c.cases([3, 1], hidden=[2, 5])
     for n_in in sizes:
         for nonlin in (True, False):
@@ -117,15 +125,16 @@ def check_neuron_class(c):
                 neuron = _make(c, cls, f"Neuron({n_in}, nonlin={nonlin})", n_in, nonlin=nonlin)
                 w, b = _neuron_parts(c, neuron, n_in, "neuron")
                 c.check(all(-1.0 <= wi.data <= 1.0 for wi in w),
-                        "the initial weights should lie in [-1, 1] (random.uniform(-1, 1)).")
+                        _("the initial weights should lie in [-1, 1] (random.uniform(-1, 1))."))
                 if n_in >= 3:
-                    c.check(len({wi.data for wi in w}) > 1, "all initial weights are equal: draw each one at random "
-                                                            "(random.uniform(-1, 1)), or all neurons learn the same.")
+                    c.check(len({wi.data for wi in w}) > 1,
+                            _("all initial weights are equal: draw each one at random "
+                              "(random.uniform(-1, 1)), or all neurons learn the same."))
                 params = c.run(neuron.parameters, name="neuron.parameters", copy_args=False)
                 params = _values(c, params, "neuron.parameters()", n_in + 1)
                 c.check(all(p is q for p, q in zip(params, w + [b])),
-                        "neuron.parameters() should list the Values themselves, weights first and the bias last: "
-                        "`self.w + [self.b]`.")
+                        _("neuron.parameters() should list the Values themselves, weights first and the bias last: "
+                          "`self.w + [self.b]`."))
                 wd = [float(v) for v in c.rng.uniform(-1, 1, size=n_in)]
                 bd = float(c.rng.uniform(-0.5, 0.5))
                 for wi, v in zip(w, wd):
@@ -136,19 +145,19 @@ def check_neuron_class(c):
                 out = _as_value_out(c, c.run(neuron, x, name="neuron(x)", copy_args=False), "neuron(x)")
                 z = float(np.dot(wd, xd) + bd)
                 expected = math.tanh(z) if nonlin else z
-                mistakes = ({"this is w·x + b without the tanh: a neuron with nonlin=True applies tanh": z,
-                             "the bias is missing: tanh(w·x + b)": math.tanh(z - bd)} if nonlin else
-                            {"nonlin=False means no activation: return w·x + b itself": math.tanh(z),
-                             "the bias is missing: w·x + b": z - bd})
+                mistakes = ({_("this is w·x + b without the tanh: a neuron with nonlin=True applies tanh"): z,
+                             _("the bias is missing: tanh(w·x + b)"): math.tanh(z - bd)} if nonlin else
+                            {_("nonlin=False means no activation: return w·x + b itself"): math.tanh(z),
+                             _("the bias is missing: w·x + b"): z - bd})
                 c.compare("neuron(x).data", out.data, expected, rtol=1e-9, mistakes=mistakes)
                 out.backward()
                 slope = 1 - expected ** 2 if nonlin else 1.0
-                c.compare("the weights' gradients after neuron(x).backward()", [wi.grad for wi in w],
+                c.compare(_("the weights' gradients after neuron(x).backward()"), [wi.grad for wi in w],
                           [slope * v for v in xd], rtol=1e-9)
-                c.compare("the inputs' gradients", [xi.grad for xi in x], [slope * v for v in wd], rtol=1e-9)
+                c.compare(_("the inputs' gradients"), [xi.grad for xi in x], [slope * v for v in wd], rtol=1e-9)
                 c.compare("b.grad", b.grad, slope, rtol=1e-9)
-                plain = c.run(neuron, xd, name="neuron(x) with x a list of numbers", copy_args=False)
-                c.compare("neuron(x).data with x a list of numbers", _as_value_out(c, plain, "neuron(x)").data,
+                plain = c.run(neuron, xd, name=_("neuron(x) with x a list of numbers"), copy_args=False)
+                c.compare(_("neuron(x).data with x a list of numbers"), _as_value_out(c, plain, "neuron(x)").data,
                           expected, rtol=1e-9)
 
 
@@ -157,9 +166,15 @@ def _mlp_structure(c: CheckContext, model: Any, n_in: int, sizes: Sequence[int])
     try:
         layers = list(layers)
     except TypeError:
-        c.fail(f"the MLP should keep its layers in a list `self.layers`, got {type(layers).__name__}.")
-    c.check(len(layers) == len(sizes), f"MLP({n_in}, {list(sizes)}) has {len(layers)} layers, expected {len(sizes)}: "
-                                       "one Layer per entry of sizes.")
+        c.fail(_("the MLP should keep its layers in a list `self.layers`, got {kind}.").format(
+            kind=type(layers).__name__))
+    # English says "layers", "neurons" and "weights" for any count (the stored outputs); ngettext gives
+    # other languages their forms
+    c.check(len(layers) == len(sizes), ngettext("{model} has {count} layers, expected {expected}: "
+                                                "one Layer per entry of sizes.",
+                                                "{model} has {count} layers, expected {expected}: "
+                                                "one Layer per entry of sizes.", len(layers)).format(
+        model=f"MLP({n_in}, {list(sizes)})", count=len(layers), expected=len(sizes)))
     neurons = []
     fan_in = n_in
     for k, (layer, size) in enumerate(zip(layers, sizes), start=1):
@@ -167,27 +182,44 @@ def _mlp_structure(c: CheckContext, model: Any, n_in: int, sizes: Sequence[int])
         try:
             ns = list(ns)
         except TypeError:
-            c.fail(f"layer {k} should keep its neurons in a list `self.neurons`, got {type(ns).__name__}.")
-        c.check(len(ns) == size, f"layer {k} has {len(ns)} neurons, expected {size}.")
+            c.fail(_("layer {layer} should keep its neurons in a list `self.neurons`, got {kind}.").format(
+                layer=k, kind=type(ns).__name__))
+        c.check(len(ns) == size, ngettext("layer {layer} has {count} neurons, expected {expected}.",
+                                          "layer {layer} has {count} neurons, expected {expected}.", len(ns)).format(
+            layer=k, count=len(ns), expected=size))
         for neuron in ns:
             w = getattr(neuron, "w", [])
-            c.check(len(w) == fan_in, f"the neurons of layer {k} have {len(w)} weights; they read "
-                                      f"{'the ' + str(fan_in) + ' inputs' if k == 1 else 'the ' + str(fan_in) + ' outputs of layer ' + str(k - 1)}, "
-                                      f"so they need {fan_in}: each layer reads as many numbers as the layer before it outputs "
-                                      "(the first one reads the n_in inputs).")
+            if k == 1:
+                wrong_fan_in = ngettext(
+                    "the neurons of layer {layer} have {count} weights; they read the {fan_in} inputs, so they need "
+                    "{fan_in}: each layer reads as many numbers as the layer before it outputs (the first one reads "
+                    "the n_in inputs).",
+                    "the neurons of layer {layer} have {count} weights; they read the {fan_in} inputs, so they need "
+                    "{fan_in}: each layer reads as many numbers as the layer before it outputs (the first one reads "
+                    "the n_in inputs).", len(w))
+            else:
+                wrong_fan_in = ngettext(
+                    "the neurons of layer {layer} have {count} weights; they read the {fan_in} outputs of layer "
+                    "{previous}, so they need {fan_in}: each layer reads as many numbers as the layer before it "
+                    "outputs (the first one reads the n_in inputs).",
+                    "the neurons of layer {layer} have {count} weights; they read the {fan_in} outputs of layer "
+                    "{previous}, so they need {fan_in}: each layer reads as many numbers as the layer before it "
+                    "outputs (the first one reads the n_in inputs).", len(w))
+            c.check(len(w) == fan_in, wrong_fan_in.format(layer=k, count=len(w), fan_in=fan_in, previous=k - 1))
         neurons.append(ns)
         fan_in = size
     return neurons
 
 
-@exercise("Exercise 4.3", "Layer and MLP")
+@exercise("Exercise 4.3", N_("Layer and MLP"))
 def check_layer_and_mlp(c):
     """``MLP(n_in, sizes)`` of ``Layer`` s of your ``Neuron`` s: hidden layers tanh, the last one
     linear; a single Value out when the last size is 1, else a list; ``parameters()`` layer by
     layer, neuron by neuron; ``zero_grad()``."""
     cls = c.student
     if not isinstance(cls, type):
-        c.fail(f"pass your class itself, `MLP`, to the checker; got {type(cls).__name__}.")
+        c.fail(_("pass your class itself, `{name}`, to the checker; got {kind}.").format(
+            name="MLP", kind=type(cls).__name__))
     for n_in, sizes in c.cases([(2, [3, 1]), (3, [4, 4, 2])], hidden=[(2, [5, 1]), (4, [3, 3, 3, 1])]):
         with c.case(f"MLP({n_in}, {sizes})"):
             model = _make(c, cls, f"MLP({n_in}, {sizes})", n_in, list(sizes))
@@ -196,20 +228,24 @@ def check_layer_and_mlp(c):
             try:
                 check_neuron_class(neuron_cls, quiet=True)
             except ExerciseFailed as exc:
-                c.fail("your MLP is built from your Neuron (Exercise 4.2), which is not right yet:\n" + exc.message)
+                c.fail(_("your MLP is built from your Neuron (Exercise 4.2), which is not right yet:")
+                       + "\n" + exc.message)
             nonlins = [[bool(getattr(n, "nonlin", True)) for n in layer] for layer in neurons]
-            c.check(not any(nonlins[-1]), "the last layer must be linear (nonlin=False): the output is a score "
-                                          "that can be any number, not squashed into (-1, 1) by tanh.")
-            c.check(all(all(layer) for layer in nonlins[:-1]), "the hidden layers need their tanh "
-                                                                "(nonlin=True); only the last layer is linear.")
+            c.check(not any(nonlins[-1]), _("the last layer must be linear (nonlin=False): the output is a score "
+                                            "that can be any number, not squashed into (-1, 1) by tanh."))
+            c.check(all(all(layer) for layer in nonlins[:-1]), _("the hidden layers need their tanh "
+                                                                  "(nonlin=True); only the last layer is linear."))
             params = _values(c, c.run(model.parameters, name="model.parameters", copy_args=False), "model.parameters()")
             expected_params = [p for layer in neurons for n in layer for p in list(n.w) + [n.b]]
             c.check(len(params) == len(expected_params),
-                    f"model.parameters() has {len(params)} Values, expected {len(expected_params)}: every weight and "
-                    "bias of every neuron of every layer.")
+                    ngettext("model.parameters() has {count} Values, expected {expected}: every weight and "
+                             "bias of every neuron of every layer.",
+                             "model.parameters() has {count} Values, expected {expected}: every weight and "
+                             "bias of every neuron of every layer.", len(params)).format(
+                        count=len(params), expected=len(expected_params)))
             c.check(all(p is q for p, q in zip(params, expected_params)),
-                    "model.parameters() should go layer by layer and, in each layer, neuron by neuron (weights, "
-                    "then bias): collect layer.parameters() for each layer, which collects neuron.parameters().")
+                    _("model.parameters() should go layer by layer and, in each layer, neuron by neuron (weights, "
+                      "then bias): collect layer.parameters() for each layer, which collects neuron.parameters()."))
             reference = MLP(n_in, sizes, activation="tanh", fused=False)
             data = [float(v) for v in c.rng.uniform(-1, 1, size=len(params))]
             for p, q, v in zip(params, reference.parameters(), data):
@@ -219,8 +255,8 @@ def check_layer_and_mlp(c):
             ref = reference(x)
             if sizes[-1] == 1:
                 if isinstance(out, (list, tuple)) and len(out) == 1:
-                    c.fail("MLP(..., [..., 1]) returned a list of one Value: a layer of one neuron should return "
-                           "the Value itself (out[0]), so that the score can be used directly.")
+                    c.fail(_("MLP(..., [..., 1]) returned a list of one Value: a layer of one neuron should return "
+                             "the Value itself (out[0]), so that the score can be used directly."))
                 out = _as_value_out(c, out, "model(x)")
                 c.compare("model(x).data", out.data, ref.data, rtol=1e-9)
                 outs, refs = [out], [ref]
@@ -228,21 +264,26 @@ def check_layer_and_mlp(c):
                 try:
                     outs = list(out)
                 except TypeError:
-                    c.fail(f"with {sizes[-1]} outputs, model(x) should return a list of {sizes[-1]} Values, "
-                           f"got {type(out).__name__}.")
-                c.check(len(outs) == sizes[-1], f"model(x) returned {len(outs)} values, expected {sizes[-1]}.")
+                    c.fail(_("with {count} outputs, model(x) should return a list of {count} Values, "
+                             "got {kind}.").format(count=sizes[-1], kind=type(out).__name__))
+                c.check(len(outs) == sizes[-1], ngettext("model(x) returned {count} values, expected {expected}.",
+                                                         "model(x) returned {count} values, expected {expected}.",
+                                                         len(outs)).format(count=len(outs), expected=sizes[-1]))
                 outs = [_as_value_out(c, o, "model(x)[k]") for o in outs]
                 refs = list(ref)
                 c.compare("[v.data for v in model(x)]", [o.data for o in outs], [r.data for r in refs], rtol=1e-9)
             total, ref_total = sum(outs[1:], outs[0]), sum(refs[1:], refs[0])
             total.backward()
             ref_total.backward()
-            c.compare("the gradients of model.parameters() after backward()", [p.grad for p in params],
+            c.compare(_("the gradients of model.parameters() after backward()"), [p.grad for p in params],
                       [q.grad for q in reference.parameters()], rtol=1e-9)
             c.run(model.zero_grad, name="model.zero_grad", copy_args=False)
             left = sum(1 for p in params if p.grad != 0.0)
-            c.check(left == 0, f"after model.zero_grad(), {left} of {len(params)} parameters still have a gradient: "
-                               "set p.grad = 0.0 for every p in self.parameters().")
+            c.check(left == 0, ngettext("after model.zero_grad(), {count} of {total} parameters still have a gradient: "
+                                        "set p.grad = 0.0 for every p in self.parameters().",
+                                        "after model.zero_grad(), {count} of {total} parameters still have a gradient: "
+                                        "set p.grad = 0.0 for every p in self.parameters().", left).format(
+                count=left, total=len(params)))
 
 
 # --------------------------------------------------------------- a hidden layer by hand
@@ -274,24 +315,29 @@ def check_two_layer_grads(c):
         y = float(c.rng.normal())
         r = _two_layer(W1, b1, w2, b2, x, y)
         xa, w2a, h, z = np.asarray(x), np.asarray(w2), r["h"], r["z"]
-        with c.case(f"{n} inputs, {H} hidden neurons"):
+        # English says "inputs" for any count (the stored outputs); ngettext gives other languages their forms
+        with c.case(ngettext("{n} inputs, {hidden} hidden neurons", "{n} inputs, {hidden} hidden neurons", n).format(
+                n=n, hidden=H)):
             dW1, db1, dw2, db2 = c.call(W1, b1, w2, b2, x, y, returns=("dW1", "db1", "dw2", "db2"))
-            c.compare("db2", db2, r["db2"], mistakes={"the 2 from the square is missing: dL/ds = 2(s - y)": r["s"] - y})
+            c.compare("db2", db2, r["db2"],
+                      mistakes={_("the 2 from the square is missing: dL/ds = 2(s - y)"): r["s"] - y})
             c.compare("dw2", dw2, r["dw2"], mistakes={
-                "dw2[j] = dL/ds · w2[j]? mul swaps: the gradient of w2[j] is dL/ds times the value it "
-                "multiplies, h_j": r["ds"] * w2a,
-                "dw2[j] = dL/ds · z_j: w2[j] multiplies h_j = tanh(z_j), the output of the hidden neuron": r["ds"] * z,
+                _("dw2[j] = dL/ds · w2[j]? mul swaps: the gradient of w2[j] is dL/ds times the value it "
+                  "multiplies, h_j"): r["ds"] * w2a,
+                _("dw2[j] = dL/ds · z_j: w2[j] multiplies h_j = tanh(z_j), the output of the hidden neuron"):
+                    r["ds"] * z,
             })
             c.compare("db1", db1, r["db1"], mistakes={
-                "the tanh factor 1 - h_j² is missing: dL/dz_j = dL/dh_j · (1 - h_j²)": r["ds"] * w2a,
-                "1 - z_j² is used: tanh's local derivative is 1 - h_j², with h_j its output": r["ds"] * w2a * (1 - z * z),
-                "the factor w2[j] is missing: dL/dh_j = dL/ds · w2[j] (the path from h_j to s goes through w2[j])":
+                _("the tanh factor 1 - h_j² is missing: dL/dz_j = dL/dh_j · (1 - h_j²)"): r["ds"] * w2a,
+                _("1 - z_j² is used: tanh's local derivative is 1 - h_j², with h_j its output"):
+                    r["ds"] * w2a * (1 - z * z),
+                _("the factor w2[j] is missing: dL/dh_j = dL/ds · w2[j] (the path from h_j to s goes through w2[j])"):
                     r["ds"] * (1 - h * h),
             })
             c.compare("dW1", dW1, r["dW1"], mistakes={
-                "dW1[j][i] = dL/dz_j · W1[j][i]? mul swaps: it is dL/dz_j times the input x_i it multiplies":
+                _("dW1[j][i] = dL/dz_j · W1[j][i]? mul swaps: it is dL/dz_j times the input x_i it multiplies"):
                     r["dz"][:, None] * np.asarray(W1),
-                "the tanh factor 1 - h_j² is missing: dW1[j][i] = dL/dz_j · x_i with dL/dz_j = dL/dh_j (1 - h_j²)":
+                _("the tanh factor 1 - h_j² is missing: dW1[j][i] = dL/dz_j · x_i with dL/dz_j = dL/dh_j (1 - h_j²)"):
                     np.outer(r["ds"] * w2a, xa),
             })
 
@@ -315,16 +361,16 @@ def check_logistic_loss(c):
         with c.case(f"scores = {s}, ys = {ys}"):
             loss, dscores = c.call(list(s), list(ys), returns=("loss", "dscores"))
             c.compare("loss", loss, float(np.mean(np.log1p(np.exp(-m)))), batch_size=N, mistakes={
-                "this is the mean of ln(1 + e^(+ys)): the exponent is -y·s (a right answer, ys > 0, costs little)":
+                _("this is the mean of ln(1 + e^(+ys)): the exponent is -y·s (a right answer, ys > 0, costs little)"):
                     float(np.mean(np.log1p(np.exp(m)))),
-                "the ln is missing: each term is ln(1 + e^(-ys))": float(np.mean(1 + np.exp(-m))),
+                _("the ln is missing: each term is ln(1 + e^(-ys))"): float(np.mean(1 + np.exp(-m))),
             })
             c.compare("dscores", dscores, -ya * sig / N, batch_size=N, mistakes={
-                "the outer ln is missing its factor 1/(1 + e^(-ys)): d ln(u)/du = 1/u": -ya * np.exp(-m) / N,
-                "σ(y s) instead of σ(-y s): e^(-ys) / (1 + e^(-ys)) = 1 / (1 + e^(ys)) = σ(-ys)":
+                _("the outer ln is missing its factor 1/(1 + e^(-ys)): d ln(u)/du = 1/u"): -ya * np.exp(-m) / N,
+                _("σ(y s) instead of σ(-y s): e^(-ys) / (1 + e^(-ys)) = 1 / (1 + e^(ys)) = σ(-ys)"):
                     -ya / (1 + np.exp(-m)) / N,
-                "the factor y is missing: the inside -y·s has slope -y with respect to s": -sig / N,
-                "this is σ'(-ys) = σ(1 - σ): the derivative of ln(1 + e^u) is σ(u) itself (softplus, notebook 03)":
+                _("the factor y is missing: the inside -y·s has slope -y with respect to s"): -sig / N,
+                _("this is σ'(-ys) = σ(1 - σ): the derivative of ln(1 + e^u) is σ(u) itself (softplus, notebook 03)"):
                     -ya * sig * (1 - sig) / N,
             })
 
@@ -346,25 +392,25 @@ def check_hinge_loss(c):
             scores = [Value(v, label=f"s{i}") for i, v in enumerate(s)]
             loss = c.call(scores, list(ys), copy_args=False)
             if loss is None:
-                c.fail("`hinge_loss` returned None: did you forget `return`?")
+                c.fail(_("`{what}` returned None: did you forget `return`?").format(what="hinge_loss"))
             c.check(isinstance(loss, Value),
-                    f"`hinge_loss` should return a Value built from the scores (so that backward() can "
-                    f"reach them), got {type(loss).__name__}: do not convert to float, and start sums from "
-                    "the Values.")
+                    _("`hinge_loss` should return a Value built from the scores (so that backward() can "
+                      "reach them), got {kind}: do not convert to float, and start sums from "
+                      "the Values.").format(kind=type(loss).__name__))
             c.compare("hinge_loss(scores, ys).data", loss.data, float(np.mean(np.maximum(0, margins))),
                       batch_size=N, mistakes={
-                          "negative terms are included: each term is max(0, 1 − y·s); use .relu()":
+                          _("negative terms are included: each term is max(0, 1 − y·s); use .relu()"):
                               float(np.mean(margins)),
-                          "the sign inside is flipped: the term is max(0, 1 − y·s), not max(0, 1 + y·s)":
+                          _("the sign inside is flipped: the term is max(0, 1 − y·s), not max(0, 1 + y·s)"):
                               float(np.mean(np.maximum(0, 1 + ya * sa))),
-                          "the sum is not divided by N: the loss is the mean over the examples":
+                          _("the sum is not divided by N: the loss is the mean over the examples"):
                               float(np.sum(np.maximum(0, margins))),
                       })
             c.run(loss.backward, name="loss.backward")
             expected = np.where(active, -ya, 0.0) / N
-            c.compare("the gradients of the scores", [v.grad for v in scores], expected, batch_size=N, mistakes={
-                "examples with a margin y·s > 1 also get a gradient: use .relu(), which passes no "
-                "gradient where its input is negative": -ya / N,
+            c.compare(_("the gradients of the scores"), [v.grad for v in scores], expected, batch_size=N, mistakes={
+                _("examples with a margin y·s > 1 also get a gradient: use .relu(), which passes no "
+                  "gradient where its input is negative"): -ya / N,
             })
 
 
@@ -384,7 +430,7 @@ def _reference_run(seed: int, lr: float, steps: int, *, sign: float = 1.0, zero:
     """Losses and parameters after each of ``steps`` steps, with or without a typical mistake."""
     model = MLP(2, [4, 1], activation="tanh", seed=seed)
     losses, params = [], []
-    for _ in range(steps):
+    for _step in range(steps):
         loss = _mse(model)
         if zero == "before":
             model.zero_grad()
@@ -406,24 +452,26 @@ def check_train_step(c):
         steps = 3
         model = MLP(2, [4, 1], activation="tanh", seed=seed)
         ref_losses, ref_params = _reference_run(seed, lr, steps)
-        with c.case(f"an MLP(2, [4, 1]) with seed {seed}, lr = {lr:g}"):
+        with c.case(_("an MLP(2, [4, 1]) with seed {seed}, lr = {lr:g}").format(seed=seed, lr=lr)):
             for k in range(steps):
                 loss = c.call(model, _mse, lr, copy_args=False)
-                c.compare(f"the loss returned by step {k + 1}", loss, ref_losses[k], rtol=1e-9, mistakes={
-                    "this is the loss *after* the update: return the loss computed before it": (
+                c.compare(_("the loss returned by step {step}").format(step=k + 1), loss, ref_losses[k], rtol=1e-9,
+                          mistakes={
+                    _("this is the loss *after* the update: return the loss computed before it"): (
                         _mse_after(model)),
                 })
                 got = [p.data for p in model.parameters()]
                 before = ref_params[k - 1] if k else [p.data for p in MLP(2, [4, 1], activation="tanh",
                                                                             seed=seed).parameters()]
-                c.compare(f"the parameters after step {k + 1}", got, ref_params[k], rtol=1e-9, mistakes={
-                    "the parameters moved uphill: the update is p.data -= lr * p.grad (minus: against "
-                    "the gradient)": _reference_run(seed, lr, k + 1, sign=-1.0)[1][k],
-                    "the gradients of the previous steps were not cleared, so they add up: call "
-                    "model.zero_grad() before loss.backward()": _reference_run(seed, lr, k + 1, zero="never")[1][k],
-                    "the parameters did not change: zero_grad() between backward() and the update wipes the "
-                    "gradients before they are used (and the update must change p.data)": before,
-                    "the learning rate is not used: the update is p.data -= lr * p.grad":
+                c.compare(_("the parameters after step {step}").format(step=k + 1), got, ref_params[k], rtol=1e-9,
+                          mistakes={
+                    _("the parameters moved uphill: the update is p.data -= lr * p.grad (minus: against "
+                      "the gradient)"): _reference_run(seed, lr, k + 1, sign=-1.0)[1][k],
+                    _("the gradients of the previous steps were not cleared, so they add up: call "
+                      "model.zero_grad() before loss.backward()"): _reference_run(seed, lr, k + 1, zero="never")[1][k],
+                    _("the parameters did not change: zero_grad() between backward() and the update wipes the "
+                      "gradients before they are used (and the update must change p.data)"): before,
+                    _("the learning rate is not used: the update is p.data -= lr * p.grad"):
                         _reference_run(seed, lr, k + 1, use_lr=False)[1][k],
                 })
 

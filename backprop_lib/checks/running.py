@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import N_, _
 from .failure import ExerciseFailed
 
 __all__ = ["DEFAULT_TIME_LIMIT", "call_student", "describe_object", "is_library_file", "run_limited",
@@ -26,7 +27,7 @@ __all__ = ["DEFAULT_TIME_LIMIT", "call_student", "describe_object", "is_library_
 
 DEFAULT_TIME_LIMIT = 5.0
 
-STUB_HINT = "replace `raise NotImplementedError()` with your code"
+STUB_HINT = N_("replace `raise NotImplementedError()` with your code")
 
 
 class StudentTimeout(BaseException):
@@ -47,8 +48,9 @@ def describe_object(obj: Any) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     kind = type(obj).__name__
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{article} {kind} ({text})"
+    if kind[:1].lower() in "aeiou":
+        return _("an {kind} ({value})").format(kind=kind, value=text)
+    return _("a {kind} ({value})").format(kind=kind, value=text)
 
 
 _CHECKS_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -95,12 +97,12 @@ def _student_frame(exc: BaseException) -> traceback.FrameSummary | None:
 
 
 _HINTS = {
-    "RecursionError": "a function that calls itself forever? Check the stopping case.",
-    "ZeroDivisionError": "a division by zero: is some count or norm 0 here?",
-    "NameError": "a name that is not defined: a typo, or a cell that has not been run?",
-    "UnboundLocalError": "a variable used before it is assigned in this function.",
-    "IndexError": "an index past the end: check the range of your loop.",
-    "KeyError": "a missing key in a dictionary.",
+    "RecursionError": N_("a function that calls itself forever? Check the stopping case."),
+    "ZeroDivisionError": N_("a division by zero: is some count or norm 0 here?"),
+    "NameError": N_("a name that is not defined: a typo, or a cell that has not been run?"),
+    "UnboundLocalError": N_("a variable used before it is assigned in this function."),
+    "IndexError": N_("an index past the end: check the range of your loop."),
+    "KeyError": N_("a missing key in a dictionary."),
 }
 
 
@@ -108,17 +110,15 @@ def _hint_for(exc: BaseException) -> str | None:
     name = type(exc).__name__
     text = str(exc)
     if name in _HINTS:
-        return _HINTS[name]
+        return _(_HINTS[name])
     if isinstance(exc, ValueError) and any(w in text for w in ("shape", "broadcast", "mismatch", "align")):
-        return "the shapes do not fit: print the .shape of the arrays in that line."
-    if isinstance(exc, TypeError) and "NoneType" in text:
-        return "something is None: does a function you call forget to `return`?"
+        return _("the shapes do not fit: print the .shape of the arrays in that line.")
+    if isinstance(exc, (TypeError, AttributeError)) and "NoneType" in text:
+        return _("something is None: does a function you call forget to `return`?")
     if isinstance(exc, TypeError) and ("arrays can be converted to Python scalars" in text
                                        or "0-dimensional arrays can be converted" in text):
-        return ("a function from `math` (like math.exp) got an array: `math` works on single numbers "
-                "only; use the numpy version (np.exp, np.tanh, ...) so arrays work too.")
-    if isinstance(exc, AttributeError) and "NoneType" in text:
-        return "something is None: does a function you call forget to `return`?"
+        return _("a function from `math` (like math.exp) got an array: `math` works on single numbers "
+                 "only; use the numpy version (np.exp, np.tanh, ...) so arrays work too.")
     return None
 
 
@@ -126,16 +126,23 @@ def _explain_exception(exc: BaseException, name: str) -> str:
     exc_text = str(exc).strip()
     if len(exc_text) > 300:
         exc_text = exc_text[:297] + "..."
-    header = f"`{name}` raised {type(exc).__name__}" + (f": {exc_text}" if exc_text else "")
+    error = type(exc).__name__
+    if exc_text:
+        header = _("`{name}` raised {error}: {message}").format(name=name, error=error, message=exc_text)
+    else:
+        header = _("`{name}` raised {error}").format(name=name, error=error)
     lines = [header]
     frame = _student_frame(exc)
     if frame is not None:
         code = (frame.line or linecache.getline(frame.filename, frame.lineno or 0) or "").strip()
-        where = f"in `{frame.name}`, line {frame.lineno}" if frame.name != "<module>" else f"at line {frame.lineno}"
+        if frame.name != "<module>":
+            where = _("in `{function}`, line {line}").format(function=frame.name, line=frame.lineno)
+        else:
+            where = _("at line {line}").format(line=frame.lineno)
         lines.append(f"{where}: {code}" if code else where)
     hint = _hint_for(exc)
     if hint:
-        lines.append(f"hint: {hint}")
+        lines.append(_("hint: {hint}").format(hint=hint))
     return "\n".join(lines)
 
 
@@ -220,27 +227,28 @@ def call_student(fn: Any, *args: Any, name: str | None = None,
     ``time_limit`` seconds (``None`` for no limit). ``KeyboardInterrupt`` (the user
     pressing stop) is passed through.
     """
-    label = name or getattr(fn, "__name__", None) or "your function"
+    label = name or getattr(fn, "__name__", None) or _("your function")
     if fn is None:
         raise ExerciseFailed(
-            f"`{label}` is None: run the cell that defines it (and check that it is a function, "
-            "not the result of calling one).", any_input=True)
+            _("`{name}` is None: run the cell that defines it (and check that it is a function, "
+              "not the result of calling one).").format(name=label), any_input=True)
     if not callable(fn):
-        raise ExerciseFailed(f"`{label}` should be a function, but it is {describe_object(fn)}.",
-                             any_input=True)
+        raise ExerciseFailed(_("`{name}` should be a function, but it is {description}.").format(
+            name=label, description=describe_object(fn)), any_input=True)
     try:
         return run_limited(fn, args, kwargs, time_limit)
     except StudentTimeout:
-        raise ExerciseFailed(
-            f"`{label}` took longer than {fmt_seconds(time_limit)}: is there a loop that never ends?"
-        ) from None
+        raise ExerciseFailed(_("`{name}` took longer than {limit}: is there a loop that never ends?").format(
+            name=label, limit=fmt_seconds(time_limit))) from None
     except KeyboardInterrupt:
         raise
     except ExerciseFailed:
         raise  # e.g. the student's code called require() or another checker
     except BaseException as exc:  # noqa: BLE001 - anything the student's code does
         if isinstance(exc, NotImplementedError):
-            raise ExerciseFailed(f"`{label}` is not written yet: {STUB_HINT}.", any_input=True) from None
+            raise ExerciseFailed(_("`{name}` is not written yet: {hint}.").format(name=label, hint=_(STUB_HINT)),
+                                 any_input=True) from None
         if isinstance(exc, SystemExit):
-            raise ExerciseFailed(f"`{label}` called exit() / sys.exit(): remove that call.") from None
+            raise ExerciseFailed(_("`{name}` called exit() / sys.exit(): remove that call.").format(
+                name=label)) from None
         raise ExerciseFailed(_explain_exception(exc, label)) from None

@@ -5,7 +5,9 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
+from ..i18n import _
 from .failure import ExerciseFailed
+from .framework import exercise_label
 from .running import DEFAULT_TIME_LIMIT, StudentTimeout, fmt_seconds, is_library_file, run_limited
 
 __all__ = ["require", "is_stub"]
@@ -62,8 +64,9 @@ def require(obj: Any, exercise: str, *args: Any, **kwargs: Any) -> None:
 
         require(linear_backward, "Exercise 5.1")
     """
-    message = (f"This cell uses your answer to {exercise}, which is not done yet: "
-               "finish it first (or skip this cell).")
+    label = exercise_label(exercise)
+    message = _("This cell uses your answer to {exercise}, which is not done yet: "
+                "finish it first (or skip this cell).").format(exercise=label)
     if obj is None or is_stub(obj):
         raise ExerciseFailed(message)
     if args or kwargs:
@@ -72,8 +75,9 @@ def require(obj: Any, exercise: str, *args: Any, **kwargs: Any) -> None:
         except NotImplementedError:
             raise ExerciseFailed(message) from None
         except StudentTimeout:
-            raise ExerciseFailed(f"This cell uses your answer to {exercise}, which took longer than "
-                                 f"{fmt_seconds(DEFAULT_TIME_LIMIT)}: is there a loop that never ends?") from None
+            raise ExerciseFailed(_("This cell uses your answer to {exercise}, which took longer than {limit}: "
+                                   "is there a loop that never ends?").format(
+                exercise=label, limit=fmt_seconds(DEFAULT_TIME_LIMIT))) from None
         except KeyboardInterrupt:
             raise
         except BaseException:  # noqa: BLE001 - other problems show up when the cell runs
