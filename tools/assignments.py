@@ -633,7 +633,8 @@ def review(course: Path, assignments: list[str], key: str, since: float = 0.0) -
                         continue
                     errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
                               or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-                    tamper = [o for o in errors if TAMPER_MARK in str(o.get("evalue", ""))]
+                    tamper = [o for o in errors if o.get("ename") == "CheckingCodeModified"   # any language
+                              or TAMPER_MARK in str(o.get("evalue", ""))]
                     if tamper:
                         flags.append(Flag(student, a, gid, "tampered", str(tamper[0]["evalue"]).splitlines()[0]))
                         continue
@@ -647,7 +648,7 @@ def review(course: Path, assignments: list[str], key: str, since: float = 0.0) -
                         flags.append(flag)
                         updates.append((flag, path.stem))
                         cell.outputs.append(nbformat.v4.new_output(
-                            "error", ename="ExerciseFailed", evalue=f"{TAMPER_MARK}: {detail} (0 points)",
+                            "error", ename="CheckingCodeModified", evalue=f"{TAMPER_MARK}: {detail} (0 points)",
                             traceback=[f"✘ {TAMPER_MARK}: {detail} (0 points)"]))
                         changed = True
                         continue

@@ -1,7 +1,8 @@
-"""The one exception a checker raises: :class:`ExerciseFailed`, whose message says what is wrong."""
+"""The exception a checker raises: :class:`ExerciseFailed`, whose message says what is wrong
+(:class:`CheckingCodeModified` when ``grade`` finds the checking code changed)."""
 from __future__ import annotations
 
-__all__ = ["ExerciseFailed"]
+__all__ = ["ExerciseFailed", "CheckingCodeModified"]
 
 
 class ExerciseFailed(AssertionError):
@@ -24,3 +25,8 @@ class ExerciseFailed(AssertionError):
     def _render_traceback_(self) -> list[str]:
         lines = self.message.splitlines() or [""]
         return ["✘ " + lines[0]] + ["  " + line for line in lines[1:]]
+
+
+class CheckingCodeModified(ExerciseFailed):
+    """``grade`` found the checking code modified: 0 points. A class of its own, so the
+    autograde tool recognizes it by name (``ename``) in any language of the message."""

@@ -30,8 +30,8 @@ Two layers
      contents, and the very class objects the package defines wherever another module uses
      them (so a look-alike ``ExerciseFailed`` is caught), equal data (``_FUNCTIONS`` tables,
      constants). Objects with state but no notion of equality (a random generator, a
-     cache) are compared by type only; the language state of ``i18n`` (the language chosen,
-     the catalogs loaded, :data:`_RUNTIME_STATE`) is not compared. The checker passed in must
+     cache) are compared by type only (``i18n`` keeps the language in an environment variable
+     and its catalogs in such a cache; see :data:`_RUNTIME_STATE`). The checker passed in must
      be the object bound under the name the test cell uses (``check_xxx``) in its verified module.
    * *Before and after.* The comparison runs before the checker and again after it, so an
      answer that patches the checking code while it runs is caught too.
@@ -102,9 +102,10 @@ _SHOWN = 3
 #: compiled code of the package's files, by path and content hash (see ``grade``)
 _CODE_CACHE: dict = {}
 #: module-level names that change while notebooks run, by design, and are not compared: the
-#: language chosen and the catalogs loaded, and the ``_`` of this module, which the private
-#: copy binds to a private copy of ``i18n`` (see ``_grade``)
-_RUNTIME_STATE = {f"{PACKAGE}.i18n": ("_chosen", "_catalogs"), f"{PACKAGE}.checks.grading": ("_",)}
+#: ``_`` of this module, which the private copy binds to a private copy of ``i18n`` (see
+#: ``_grade``). ``i18n`` itself keeps the language in ``$BACKPROP_LANG`` and its catalogs in an
+#: ``lru_cache``, so it has nothing to skip.
+_RUNTIME_STATE = {f"{PACKAGE}.checks.grading": ("_",)}
 
 
 def _(message: str) -> str:
@@ -168,19 +169,19 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
     """What :func:`grade` hands over to, in a copy of this module fresh from disk."""
     global _
     fresh = _Fresh(load_code, this)
-    failed = fresh.load(f"{PACKAGE}.checks.failure").ExerciseFailed  # the class on disk
+    modified = fresh.load(f"{PACKAGE}.checks.failure").CheckingCodeModified   # the class on disk
     _ = _kernel_translation(fresh)  # this copy's messages, by a private copy of i18n
     checker_name, answer_name = _argument_names(caller)
     label = f"`{checker_name}`" if checker_name else _("the checker")
 
     module_name, name = _claimed(checker)
     if module_name is None:
-        raise failed(_tampered([_("{checker} is not one of the package's checkers: it is {description}").format(
+        raise modified(_tampered([_("{checker} is not one of the package's checkers: it is {description}").format(
             checker=label, description=_describe(checker))]))
     try:
         fresh.load(module_name)
     except Exception:
-        raise failed(_tampered([_("{checker} claims to come from {module}, which is not a module of "
+        raise modified(_tampered([_("{checker} claims to come from {module}, which is not a module of "
                                   "the package").format(checker=label, module=module_name)])) from None
 
     problems = _Comparison(fresh).run()
@@ -191,7 +192,7 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
     if not problems and checker_name and checker_name != name:
         problems = [_("{checker} was rebound to the package's {name}").format(checker=label, name=name)]
     if problems:
-        raise failed(_tampered(problems))
+        raise modified(_tampered(problems))
 
     what = f"`{answer_name}`" if answer_name else _("your answer")
     try:
@@ -199,11 +200,11 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
     except BaseException:
         problems = _Comparison(fresh).run()
         if problems:
-            raise failed(_tampered(problems, during=what)) from None
+            raise modified(_tampered(problems, during=what)) from None
         raise
     problems = _Comparison(fresh).run()
     if problems:
-        raise failed(_tampered(problems, during=what))
+        raise modified(_tampered(problems, during=what))
 
     key = os.environ.get(KEY_VARIABLE)
     if key:
@@ -213,21 +214,17 @@ def _grade(checker: Any, answer: Any, hidden: Any, load_code, this: types.Module
 
 
 def _kernel_translation(fresh: _Fresh) -> Callable[[str], str]:
-    """The ``_`` of the private copy of ``i18n``, set to the language the kernel chose (read
-    from the live module as data: none of its code runs here)."""
-    i18n = fresh.load(f"{PACKAGE}.i18n")
-    live = sys.modules.get(i18n.__name__)
-    chosen = vars(live).get("_chosen") if type(live) is types.ModuleType else None
-    if type(chosen) is str and chosen in i18n.LANGUAGES:
-        i18n.set_language(chosen)
-    return i18n._
+    """The ``_`` of the private copy of ``i18n``: the language the kernel chose is in
+    ``$BACKPROP_LANG`` (``set_language`` keeps it there), so none of the live module's code
+    or data is used."""
+    return fresh.load(f"{PACKAGE}.i18n")._
 
 
 def _tampered(problems: list[str], during: str | None = None) -> str:
     shown = "; ".join(problems[:_SHOWN])
     if len(problems) > _SHOWN:
         shown = _("{problems} (and {count} more)").format(problems=shown, count=len(problems) - _SHOWN)
-    # in English both begin with TAMPER_MARK, which the autograde tool looks for
+    # raised as CheckingCodeModified, which the autograde tool looks for (in English both begin with TAMPER_MARK)
     if during:
         head = _("the checking code was modified in this notebook while {answer} ran: {problems}.").format(
             answer=during, problems=shown)

@@ -52,13 +52,15 @@ def stub(*args, **kwargs):
 def tampered(source: str, *fragments: str, **names) -> str:
     """Run the test cell ``source``: it must fail with the tampering message and ``fragments``.
 
-    The exception is the ExerciseFailed class of failure.py on disk (the kernel's own class
-    may be the thing replaced), so it is caught as the AssertionError it is."""
+    The exception is the CheckingCodeModified class (an ExerciseFailed) of failure.py on disk
+    (the kernel's own class may be the thing replaced), so it is caught as the AssertionError
+    it is."""
     with pytest.raises(AssertionError) as info:
         run_cell(source, **names)
     message = str(info.value)
     assert message.startswith(TAMPER_MARK), message
-    assert type(info.value).__name__ == "ExerciseFailed"
+    assert type(info.value).__name__ == "CheckingCodeModified"
+    assert type(info.value).__mro__[1].__name__ == "ExerciseFailed"
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
     return message
