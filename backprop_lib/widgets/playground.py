@@ -42,7 +42,7 @@ from backprop_lib.widgets.base import WidgetView
 DATASETS = ("moons", "circles", "spirals", "xor")
 #: How the dropdowns and the title name each choice.
 DATASET_LABELS = {"moons": N_("moons"), "circles": N_("circles"), "spirals": N_("spirals"), "xor": N_("xor")}
-ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid"}
+ACTIVATION_LABELS = {"tanh": "tanh", "relu": "ReLU", "sigmoid": N_("sigmoid")}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "Momentum", "adam": "Adam"}
 #: Initial right end of the loss curve's x-axis (it doubles as training goes on).
 LOSS_STEPS_SHOWN = 500
@@ -82,7 +82,7 @@ class PlaygroundModel:
     def settings(self) -> str:
         """The settings in one line, e.g. ``"moons · 16,16 tanh · SGD lr=0.3"``."""
         return (f"{_(DATASET_LABELS[self.dataset])} · {','.join(map(str, self.hidden))} "
-                f"{ACTIVATION_LABELS.get(self.activation, self.activation)} · "
+                f"{_(ACTIVATION_LABELS.get(self.activation, self.activation))} · "
                 f"{OPTIMIZER_LABELS.get(self.optimizer_name, self.optimizer_name)} lr={self.lr:.2g}")
 
     @property
@@ -185,7 +185,7 @@ class TrainingPlayground(WidgetView):
                                            value=dataset, description=_("dataset"))
         self.hidden_text = W.Text(value=hidden, description=_("hidden"), continuous_update=False,
                                   placeholder=_("e.g. 16, 16"), tooltip=_("hidden layer sizes, comma separated"))
-        self.activation_dropdown = W.Dropdown(options=[(label, key) for key, label in ACTIVATION_LABELS.items()],
+        self.activation_dropdown = W.Dropdown(options=[(_(label), key) for key, label in ACTIVATION_LABELS.items()],
                                               value=activation, description=_("activation"))
         self.optimizer_dropdown = W.Dropdown(options=[(label, key) for key, label in OPTIMIZER_LABELS.items()],
                                              value=optimizer, description=_("optimizer"))
