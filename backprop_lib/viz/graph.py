@@ -21,7 +21,7 @@ from matplotlib.path import Path
 from backprop_lib.graph_layout import GraphLayout, edge_route, layered_layout, place_labels
 from backprop_lib.i18n import _
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT, MUTED
-from backprop_lib.viz.render import animated, new_figure
+from backprop_lib.viz.render import animated, new_figure, with_devanagari
 
 State = Literal["pending", "forward", "backward"]
 
@@ -157,7 +157,7 @@ class GraphPainter:
                                  boxstyle="square,pad=0", linewidth=1.0)
             ax.add_patch(box)
             text = ax.text(x, y, "", ha="center", va="center", fontsize=self.fontsize,
-                           family="DejaVu Sans Mono", linespacing=1.1)
+                           family=with_devanagari("DejaVu Sans Mono"), linespacing=1.1)
             self.boxes.append(box)
             self.texts.append(text)
 
@@ -170,7 +170,7 @@ class GraphPainter:
                                     linewidth=1.0, zorder=1)
             ax.add_patch(arrow)
             label = ax.text(*centres[k], "", ha="center", va="center", fontsize=self.label_fontsize,
-                            zorder=3, family="DejaVu Sans Mono", bbox={"boxstyle": "round,pad=0.15", "fc": "white",
+                            zorder=3, family=with_devanagari("DejaVu Sans Mono"), bbox={"boxstyle": "round,pad=0.15", "fc": "white",
                                             "ec": "none", "alpha": 0.85})
             self.arrows.append(arrow)
             self.edge_labels.append(label)

@@ -43,6 +43,12 @@ def use_devanagari_fallback() -> None:
 use_devanagari_fallback()
 
 
+def with_devanagari(family: str) -> list[str]:
+    """A font family for an artist that names its own (``family="DejaVu Sans Mono"``), with
+    the Devanagari fallback after it."""
+    return [family, DEVANAGARI_FAMILY]
+
+
 class StaticFigure(Figure):
     """A Figure that knows how to show itself as a PNG in any notebook.
 

@@ -23,7 +23,7 @@ from backprop_lib.gradcheck import centered_difference
 from backprop_lib.i18n import _
 from backprop_lib.layers import sigmoid
 from backprop_lib.viz.colors import BACKWARD, FORWARD, HIGHLIGHT
-from backprop_lib.viz.render import animated
+from backprop_lib.viz.render import animated, with_devanagari
 from backprop_lib.widgets.base import WidgetView
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -239,7 +239,7 @@ class ChainRuleExplorer(WidgetView):
             panels.append(_Panel(ax, curve, tangent, point, slope))
         (numeric,) = axes[2].plot([], [], color=HIGHLIGHT, lw=1.5, ls=":")
         text = fig.text(0.5, 0.115, "", ha="center", va="center", fontsize=11,
-                        family="DejaVu Sans")
+                        family=with_devanagari("DejaVu Sans"))
         dynamic = animated(numeric, text, *(a for panel in panels
                                             for a in (panel.tangent, panel.point, panel.slope)))
         return _Painter(fig, panels[0], panels[1], panels[2], numeric, text, dynamic)
