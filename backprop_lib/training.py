@@ -10,7 +10,8 @@
 ``step()`` does this once and returns the loss, so a widget can animate training;
 ``run(n)`` does it ``n`` times. A loss that becomes NaN or infinite stops training with
 a :class:`FloatingPointError` naming the step and the learning rate, instead of a
-silently diverged network. Steps are numbered from 1.
+silently diverged network (its ``step`` and ``bad_parameters`` attributes say the same to
+code). Steps are numbered from 1.
 
 Around the trainer, the pieces of a training run with held-out data:
 
@@ -105,7 +106,9 @@ class Trainer:
                     message += "; " + _("these parameters hold nan or inf: {names}").format(names=", ".join(bad))
                 elif lr is not None:
                     message += "; " + _("try a smaller learning rate (lr={lr:g})").format(lr=lr)
-                raise FloatingPointError(message)
+                error = FloatingPointError(message)
+                error.step, error.bad_parameters = self.step_count + 1, bad   # the facts, in any language
+                raise error
             self.net.backward_unchecked(self.loss_fn.backward(), False)
             self.optimizer.step()
             self.optimizer.zero_grad()

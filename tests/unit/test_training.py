@@ -95,6 +95,8 @@ def test_divergence_stops_with_the_step_number():
     m = re.fullmatch(r"loss became (nan|inf) at step (\d+); try a smaller learning rate \(lr=3\)", msg)
     assert m, msg
     assert int(m.group(2)) == trainer.step_count + 1 == len(trainer.history) + 1
+    # the same facts as attributes, for code that must not depend on the message's language
+    assert info.value.step == int(m.group(2)) and info.value.bad_parameters == []
 
 
 def test_predict_and_accuracy():
