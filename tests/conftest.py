@@ -6,6 +6,7 @@ it, with the reason; with its BACKPROP_REQUIRE_* variable set (as on CI) they fa
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,13 @@ def jax():
     """The jax module, with float64 switched on (jax_enable_x64; JAX computes in float32 otherwise)."""
     optional_import("jax")
     return import_jax()
+
+
+@pytest.fixture(autouse=True)
+def _language_is_restored():
+    """A test that chooses a language (set_language keeps it in BACKPROP_LANG) must not leave
+    it chosen for the tests after it."""
+    before = os.environ.get("BACKPROP_LANG")
+    yield
+    after = os.environ.get("BACKPROP_LANG")
+    assert after == before, f"the test left BACKPROP_LANG={after!r} (it was {before!r})"

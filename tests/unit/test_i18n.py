@@ -13,7 +13,10 @@ from backprop_lib.i18n import _, get_language, language, ngettext, set_language
 
 @pytest.fixture(autouse=True)
 def _no_language_chosen(monkeypatch):
-    monkeypatch.delenv(i18n.ENV_VAR, raising=False)   # and restored after the test
+    # setenv first: it records the variable's state (maybe unset), which is restored after the
+    # test even when set_language set it (delenv alone records nothing when it is unset)
+    monkeypatch.setenv(i18n.ENV_VAR, "")
+    monkeypatch.delenv(i18n.ENV_VAR)
 
 
 def test_english_by_default():
