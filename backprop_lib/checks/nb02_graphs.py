@@ -57,7 +57,7 @@ def check_fork_graph_grads(c):
             c.compare("dL/dc", dc, a, mistakes={
                 _("this is the local derivative dd/dc = 1 only: multiply it by the upstream gradient "
                   "dL/dd = a"): 1.0,
-                _("this is d, the value of the other factor's input: dL/dd = a, because L = d·a"): d,
+                _("this is d, the factor's own value: dL/dd is the other factor, a, because L = d·a"): d,
             })
 
 

@@ -557,7 +557,7 @@ def check_value_functions(c):
                           if name == "log" else None)
                 if name == "relu" and x == 0:
                     what = _("the local derivative of {expression} (at the kink a = 0 the series takes slope 0, "
-                             "as PyTorch)").format(expression=f"a.{name}()")
+                             "as PyTorch does)").format(expression=f"a.{name}()")
                 else:
                     what = _("the local derivative of {expression}").format(expression=f"a.{name}()")
                 c.compare(what, local, df(x), rtol=1e-9, mistakes=_function_mistakes(name, x))
@@ -877,7 +877,7 @@ def check_new_ops(c):
             c.compare("abs(a).data", _data(c, out, "abs(a)"), abs(x))
             slope = 0.0 if x == 0 else math.copysign(1.0, x)
             if x == 0:
-                what = _("the local derivative of {expression} (at the kink a = 0 take slope 0, as PyTorch)").format(
+                what = _("the local derivative of {expression} (at the kink a = 0 take slope 0, as PyTorch does)").format(
                     expression="abs(a)")
             else:
                 what = _("the local derivative of {expression}").format(expression="abs(a)")
