@@ -242,8 +242,11 @@ class Checker:
 
     def label(self) -> str:
         """``"Exercise 5.1 linear_backward"``, in the student's language (a name with words, such
-        as ``"Layer and MLP"``, is marked with ``N_`` where the checker is defined)."""
-        return f"{exercise_label(self.exercise)} {_(self.name)}"
+        as ``"Layer and MLP"``, is marked with ``N_`` where the checker is defined). A name that is
+        an identifier (``square``, ``linear_backward``) is code and never looked up: as a message it
+        could pick up the translation of a word that happens to be spelled the same."""
+        name = self.name if self.name.isidentifier() else _(self.name)
+        return f"{exercise_label(self.exercise)} {name}"
 
     def _internal_error(self, exc: BaseException) -> str:
         frame = None
