@@ -24,7 +24,7 @@ DPI = 100
 
 #: The font for Devanagari (the Hindi edition's labels), shipped with the package (SIL OFL 1.1,
 #: see fonts/OFL.txt): DejaVu Sans, matplotlib's default, has no Devanagari glyphs.
-DEVANAGARI_FONT = Path(__file__).with_name("fonts") / "NotoSansDevanagari-Regular.ttf"
+DEVANAGARI_FONTS = [Path(__file__).with_name("fonts") / f"NotoSansDevanagari-{weight}.ttf" for weight in ("Regular", "Bold")]
 DEVANAGARI_FAMILY = "Noto Sans Devanagari"
 
 
@@ -33,8 +33,10 @@ def use_devanagari_fallback() -> None:
     Hindi in it draws its Devanagari letters from it (matplotlib falls back glyph by glyph
     along ``font.family``, and shapes the script with its text-layout library) and everything
     else exactly as before. The one global setting the package touches; done once, on import."""
-    if DEVANAGARI_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
-        font_manager.fontManager.addfont(str(DEVANAGARI_FONT))
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in DEVANAGARI_FONTS:    # regular and bold: a bold title finds its weight, without a warning
+        if str(path) not in known:
+            font_manager.fontManager.addfont(str(path))
     families = list(matplotlib.rcParams["font.family"])
     if DEVANAGARI_FAMILY not in families:
         matplotlib.rcParams["font.family"] = families + [DEVANAGARI_FAMILY]

@@ -66,3 +66,15 @@ def test_hindi_labels_draw_with_the_devanagari_font():
     assert ink("हर layer का gradient") > ink("layer gradient") > 0
     found = findfont(FontProperties(family=[DEVANAGARI_FAMILY]), fallback_to_default=False)
     assert found.endswith("NotoSansDevanagari-Regular.ttf")
+
+
+def test_the_fallback_font_has_a_bold_weight(caplog):
+    """A bold title (English or Hindi) finds its weight in every family of the font list:
+    otherwise matplotlib logs "Failed to find font weight bold" to the notebook's stderr."""
+    from backprop_lib.viz.render import new_figure, png_bytes
+
+    fig = new_figure(300, 80)
+    fig.text(0.05, 0.5, "Gradient norms · हर layer", fontweight="bold")
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        png_bytes(fig)
+    assert not [r for r in caplog.records if "Failed to find font" in r.getMessage()]
