@@ -169,7 +169,7 @@ class VanishingExplorer(WidgetView):
         self.model = VanishingModel(depth, activation, init, scale, width=width, n=n, seed=seed)
         self.depth_slider = W.IntSlider(value=depth, min=1, max=50, description=_("depth"))
         self.activation_dropdown = W.Dropdown(
-            options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("ReLU", "relu")],
+            options=[(_("sigmoid"), "sigmoid"), ("tanh", "tanh"), ("ReLU", "relu")],
             value=activation, description=_("activation"))
         self.init_dropdown = W.Dropdown(
             options=[(_("fixed scale"), "fixed"), ("Xavier", "xavier"), ("He", "he")],
