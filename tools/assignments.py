@@ -42,6 +42,9 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # its sibling modules, also when loaded by path
+from docs_block import BlockMissing, replace_block  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 COURSE_ID = "backprop-from-the-ground-up"
 
@@ -358,13 +361,11 @@ def update_docs(notebooks_dir: Path, docs: Path = DOCS) -> int:
 
     buffer = io.StringIO()
     points_table(notebooks_dir, out=buffer)
-    text = docs.read_text(encoding="utf-8")
-    if DOCS_START not in text or DOCS_END not in text:
-        print(f"error: {docs} has no '{DOCS_START.strip()}' ... '{DOCS_END}' block", file=sys.stderr)
+    try:
+        replace_block(docs, DOCS_START, DOCS_END, buffer.getvalue())
+    except BlockMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
-    head, rest = text.split(DOCS_START, 1)
-    _, tail = rest.split(DOCS_END, 1)
-    docs.write_text(head + DOCS_START + buffer.getvalue() + DOCS_END + tail, encoding="utf-8")
     print(f"updated the points table in {_display(docs)}")
     return 0
 

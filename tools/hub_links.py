@@ -31,6 +31,8 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from docs_block import BlockMissing, replace_block
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 DEFAULT_REPO = "https://github.com/backprop-ground-up/backprop-ground-up"
@@ -152,12 +154,10 @@ def tsv(items: list[Link]) -> str:
 
 
 def update_docs(table: str, docs: Path = DOCS) -> None:
-    text = docs.read_text(encoding="utf-8")
-    if DOCS_START not in text or DOCS_END not in text:
-        raise LinkError(f"{docs} has no '{DOCS_START.strip()}' ... '{DOCS_END}' block")
-    head, rest = text.split(DOCS_START, 1)
-    _, tail = rest.split(DOCS_END, 1)
-    docs.write_text(head + DOCS_START + table + DOCS_END + tail, encoding="utf-8")
+    try:
+        replace_block(docs, DOCS_START, DOCS_END, table)
+    except BlockMissing as exc:
+        raise LinkError(str(exc)) from None
 
 
 def docs_table() -> str:

@@ -32,6 +32,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from docs_block import BlockMissing, replace_block
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -164,12 +166,10 @@ def table(server: int, measurements: list[Measurement], with_optional: bool) -> 
 
 
 def update_docs(text: str, docs: Path = DOCS) -> None:
-    content = docs.read_text(encoding="utf-8")
-    if DOCS_START not in content or DOCS_END not in content:
-        raise SystemExit(f"error: {docs} has no '{DOCS_START.strip()}' ... '{DOCS_END}' block")
-    head, rest = content.split(DOCS_START, 1)
-    _, tail = rest.split(DOCS_END, 1)
-    docs.write_text(head + DOCS_START + text + DOCS_END + tail, encoding="utf-8")
+    try:
+        replace_block(docs, DOCS_START, DOCS_END, text)
+    except BlockMissing as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
