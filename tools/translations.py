@@ -414,7 +414,7 @@ def notebook_problems(lang: str, notebook: Path) -> list[Problem]:
         if have.cell_type != want.cell_type or have.source != want.source:
             problems.append(Problem(lang, name, have.id, f"the {have.cell_type} cell is not what the English notebook "
                                     "and the catalog give: run `make translations`"))
-        elif have.cell_type == "code" and not have.outputs and want.outputs == [] and _has_outputs(english, have.id):
+        elif have.cell_type == "code" and not have.outputs and _has_outputs(english, have.id):
             problems.append(Problem(lang, name, have.id, "the code cell has no stored outputs: run `make notebooks`"))
     return problems
 
@@ -482,11 +482,10 @@ def export_work(lang: str, notebook: Path, *, everything: bool = False) -> str:
         if not everything and translation_of(catalog, cell) is not None:
             continue
         parts.append(f"<!-- cell {cell.id} (markdown cell {index}) -->\n{cell.source}\n")
-        message = catalog.get(cell.source, context=cell.id) if catalog is not None else None
-        stale = message if message is not None and message.string else next(
-            (m for m in (catalog or []) if m.context == cell.id and m.string), None)
-        if stale is not None and stale.string and (stale.fuzzy or stale.id != cell.source or everything):
-            parts.append(f"<!-- current translation, for reference:\n{stale.string}\n-->\n")
+        # the cell's translation so far (one message per cell id: fuzzy, or for an older English)
+        current = next((m for m in (catalog or []) if m.context == cell.id and m.string), None)
+        if current is not None:
+            parts.append(f"<!-- current translation, for reference:\n{current.string}\n-->\n")
     return "\n".join(parts)
 
 
