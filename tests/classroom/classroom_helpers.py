@@ -33,6 +33,15 @@ def load_tool():
     return module
 
 
+def make_assignments(notebooks: Path, course: Path, *extra: str) -> subprocess.CompletedProcess:
+    """`make assignments` (with make variables in ``extra``, e.g. FORCE=1 or EDITION=es) on the
+    notebooks in ``notebooks``, into ``course``."""
+    env = {**os.environ, "BACKPROP_NOTEBOOKS_DIR": str(notebooks), "BACKPROP_COURSE_DIR": str(course)}
+    # -o: use the virtualenv as it is (never reinstall it from inside a test)
+    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.stamp-test", "assignments", *extra],
+                          cwd=str(REPO), env=env, capture_output=True, text=True)
+
+
 def run_tool(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(TOOL), *args], cwd=str(cwd), capture_output=True, text=True,
                           env={**os.environ, **(env or {})})

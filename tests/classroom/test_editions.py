@@ -8,9 +8,7 @@ edition's language.
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 
 import classroom_helpers as h
 import pytest
@@ -34,9 +32,7 @@ def test_a_student_of_the_edition_is_graded_in_its_language(lang, tmp_path):
     notebooks.mkdir()
     (notebooks / source.name).write_bytes(source.read_bytes())
     course = tmp_path / "course"
-    env = {**os.environ, "BACKPROP_NOTEBOOKS_DIR": str(notebooks), "BACKPROP_COURSE_DIR": str(course)}
-    made = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.stamp-test", "assignments", f"EDITION={lang}"],
-                          cwd=str(h.REPO), env=env, capture_output=True, text=True)
+    made = h.make_assignments(notebooks, course, f"EDITION={lang}")
     assert made.returncode == 0, made.stdout + made.stderr
 
     a = source.stem
@@ -51,7 +47,7 @@ def test_a_student_of_the_edition_is_graded_in_its_language(lang, tmp_path):
     submission = h.student_version(release, h.read(course / "source" / a / f"{a}.ipynb"),
                                    wrong=set(wrong.solution_ids))
     h.write(submission, course / "submitted" / "ana" / a / f"{a}.ipynb")
-    graded = h.run_tool("--course", str(course), "autograde", a, env=env)
+    graded = h.run_tool("--course", str(course), "autograde", a)
     assert graded.returncode == 0, graded.stdout + graded.stderr
 
     autograded = h.read(course / "autograded" / "ana" / a / f"{a}.ipynb")

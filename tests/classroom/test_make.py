@@ -1,9 +1,6 @@
 """`make assignments` never overwrites released student versions without FORCE=1."""
 from __future__ import annotations
 
-import os
-import subprocess
-
 import classroom_helpers as h
 import pytest
 
@@ -11,10 +8,7 @@ pytestmark = pytest.mark.classroom
 
 
 def make_assignments(course_dir, *extra):
-    env = {**os.environ, "BACKPROP_NOTEBOOKS_DIR": str(h.FIXTURE_NOTEBOOKS), "BACKPROP_COURSE_DIR": str(course_dir)}
-    # -o: use the virtualenv as it is (never reinstall it from inside a test)
-    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.stamp-test", "assignments", *extra],
-                          cwd=str(h.REPO), env=env, capture_output=True, text=True)
+    return h.make_assignments(h.FIXTURE_NOTEBOOKS, course_dir, *extra)
 
 
 def test_make_assignments_twice_keeps_student_work_and_force_rebuilds(scratch_course):
