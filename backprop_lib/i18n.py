@@ -16,8 +16,8 @@ language affects every widget and check made afterwards::
 
     >>> from backprop_lib.i18n import _, language
     >>> with language("es"):
-    ...     _("Step")
-    'Paso'
+    ...     _("Reset")
+    'Reiniciar'
 
 Writing a translatable message: the English text is the id, placeholders are named, and
 the values go in after translation, so a translator can reorder them::
@@ -108,7 +108,3 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural form for ``n``, in the language in use."""
     return _catalog(get_language()).ngettext(singular, plural, n)
 
-
-def reload_catalogs() -> None:
-    """Forget the loaded catalogs (after ``make translations`` recompiled them)."""
-    _catalog.cache_clear()

@@ -45,6 +45,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from backprop_lib import i18n
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 CATALOGS = ROOT / "translations"
@@ -52,7 +54,7 @@ PACKAGE = ROOT / "backprop_lib"
 RUNTIME_LOCALE = PACKAGE / "locale"
 RUNTIME_DOMAIN = "backprop_lib"
 RUNTIME_KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
-LANGUAGES = ("es", "hi")
+LANGUAGES = tuple(code for code in i18n.LANGUAGES if code != "en")   # the translated editions
 NOTEBOOK_NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 PROJECT = "Backprop from the Ground Up"
 # fixed header dates: a rerun rewrites a catalog only when a message changes
